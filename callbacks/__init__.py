@@ -1,0 +1,1 @@
+"""Live document consumers: frames in, analysis off the RunEngine thread, results out."""

@@ -1,0 +1,1 @@
+"""Bluesky plans and pure trajectory geometry. Devices are parameters; plans import no simulators."""

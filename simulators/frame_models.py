@@ -1,0 +1,98 @@
+"""Frame models: expected counts per second per pixel from the world's state at an instant.
+
+A frame model is a function ``(world, detector_config, t) -> rate`` registered under a name with
+:func:`register_frame_model`. Each imaging method adds its own; a detector picks one by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import xraydb
+
+from .bragg_rocking import detector_q_axes, rocking_q_z, rocking_slice
+from .far_field import beamstop_mask, far_field_intensity, gaussian_probe, transmission_window
+from .knife_edge import knife_edge_background
+
+if TYPE_CHECKING:
+    from .world import DetectorConfig, World
+
+FrameModel = Callable[["World", "DetectorConfig", float], npt.NDArray[np.float64]]
+
+FRAME_MODELS: dict[str, FrameModel] = {}
+
+#: Counts per second per (voxel^2 of |F|^2) at the reference photon flux, Bragg geometry.
+BRAGG_EFFICIENCY = 1e-4
+
+
+def register_frame_model(name: str) -> Callable[[FrameModel], FrameModel]:
+    def decorate(model: FrameModel) -> FrameModel:
+        FRAME_MODELS[name] = model
+        return model
+
+    return decorate
+
+
+def _flat_field(shape: tuple[int, int]) -> npt.NDArray[np.float64]:
+    """A smooth illumination profile of mean 1 (condenser vignetting)."""
+    y = np.linspace(-1, 1, shape[0])[:, None]
+    x = np.linspace(-1, 1, shape[1])[None, :]
+    profile = 1.0 - 0.15 * (x**2 + y**2)
+    return profile / profile.mean()
+
+
+@register_frame_model("knife_edge")
+def knife_edge_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
+    """Transmission-microscope background with the pupil knife edge (seed 004, Eq. 6)."""
+    energy = world.energy_ev(t)
+    focal = world.zone_plate_focal_length_m(energy)
+    field_x = (np.arange(config.shape[1]) - config.shape[1] // 2) * config.sample_pixel_m
+    defocus = (world.position("cutoff_axial", t) - world.settings.cutoff_focus_mm) * 1e-3
+    passed = knife_edge_background(
+        world.illumination,
+        world.position("cutoff_edge", t) * 1e-6,
+        world.cutoff_inserted,
+        defocus,
+        focal,
+        field_x,
+    )
+    per_pixel = world.photon_rate(t) / (config.shape[0] * config.shape[1])
+    return per_pixel * _flat_field(config.shape) * passed[None, :]
+
+
+@register_frame_model("bragg_rocking")
+def bragg_rocking_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
+    """Slice of |FT|^2 of the world's crystal at the diffractometer angle eta (seed 001)."""
+    wavelength = world.wavelength_m(t)
+    q_z = rocking_q_z(world.position("eta", t), world.crystal, wavelength)
+    q_y, q_x = detector_q_axes(config.shape, config.pixel_m, config.distance_m, wavelength)
+    relative_flux = world.photon_rate(t) / world.settings.photon_flux
+    return BRAGG_EFFICIENCY * relative_flux * rocking_slice(world.crystal, q_z, q_y, q_x)
+
+
+@lru_cache(maxsize=16)
+def _delta_beta(formula: str, density_g_cm3: float, energy_ev: float) -> tuple[float, float]:
+    delta, beta, _ = xraydb.xray_delta_beta(formula, density_g_cm3, energy_ev)
+    return float(delta), float(beta)
+
+
+@register_frame_model("far_field")
+def far_field_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
+    """Small-angle diffraction of the membrane particles under the focused beam."""
+    wavelength = world.wavelength_m(t)
+    shape = config.shape
+    pixel = wavelength * config.distance_m / (shape[0] * config.pixel_m)
+    particles = world.particles
+    delta, beta = _delta_beta(particles.formula, particles.density_g_cm3, round(world.energy_ev(t), 3))
+    # The stage moves the sample: the beam sees sample coordinates (-y, -x).
+    centre = (-world.position("sample_y", t) * 1e-6, -world.position("sample_x", t) * 1e-6)
+    transmission = transmission_window(particles, delta, beta, centre, shape, pixel, wavelength)
+    probe = gaussian_probe(shape, pixel, world.settings.probe_fwhm_m)
+    rate = world.photon_rate(t) * far_field_intensity(probe * transmission)
+    if config.beamstop_radius_px > 0:
+        rate[beamstop_mask(shape, config.beamstop_radius_px)] = 0.0
+    return rate
