@@ -12,7 +12,9 @@ name                      type     meaning
 ``acq_status``            r str    ``Ready``, ``Running`` or ``Fault``
 ``last_image_acquired``   r i32    index of the last frame acquired since ``prepareAcq`` (-1: none)
 ``last_image_saved``      r i32    index of the last frame saved in the current file (-1: none)
-``last_image``            r image  the last frame (counts)
+``last_image``            r image  the last frame (counts); read it with a ``DeviceProxy`` for a
+                                   live view (ophyd-async mock mode takes no 2-D signals, so
+                                   :class:`LimaCamera` does not declare it)
 ``image_width/height``    r i32    frame size (px)
 ``saving_directory``      rw str   absolute directory where the server writes
 ``saving_prefix``         rw str   file name without suffix; the file is prefix + ``saving_suffix``
@@ -38,11 +40,11 @@ from collections.abc import Sequence
 from typing import Annotated as A
 
 import numpy as np
-import numpy.typing as npt
 from ophyd_async.core import (
     DetectorAcquireLogic,
     DetectorDataLogic,
     DetectorTriggerLogic,
+    DeviceMock,
     PathProvider,
     SignalR,
     SignalRW,
@@ -51,7 +53,10 @@ from ophyd_async.core import (
     StreamResourceDataProvider,
     StreamResourceInfo,
     TriggerableCommand,
+    callback_on_mock_execute,
+    default_mock_class,
     derived_signal_r,
+    set_mock_value,
 )
 from ophyd_async.tango.core import TangoDevice, TangoPolling
 
@@ -71,15 +76,14 @@ class LimaCamera(TangoDevice):
     acq_status: A[SignalR[str], TangoPolling(POLL_S)]
     last_image_acquired: A[SignalR[int], TangoPolling(POLL_S)]
     last_image_saved: A[SignalR[int], TangoPolling(POLL_S)]
-    last_image: A[SignalR[npt.NDArray[np.int64]], TangoPolling(1.0)]
     image_width: A[SignalR[int], TangoPolling(1.0)]
     image_height: A[SignalR[int], TangoPolling(1.0)]
     saving_directory: A[SignalRW[str], TangoPolling(POLL_S)]
     saving_prefix: A[SignalRW[str], TangoPolling(POLL_S)]
     saving_suffix: A[SignalR[str], TangoPolling(1.0)]
-    prepareAcq: TriggerableCommand  # noqa: N815 - Lima's command name
-    startAcq: TriggerableCommand  # noqa: N815 - Lima's command name
-    stopAcq: TriggerableCommand  # noqa: N815 - Lima's command name
+    prepareAcq: TriggerableCommand
+    startAcq: TriggerableCommand
+    stopAcq: TriggerableCommand
 
     def __init__(self, trl: str = "", name: str = "") -> None:
         super().__init__(trl, name=name, auto_fill_signals=False)
@@ -161,6 +165,31 @@ class LimaDataLogic(DetectorDataLogic):
         return [datakey_name]
 
 
+class AreaDetectorMock(DeviceMock["AreaDetector"]):
+    """Mock mode: ``startAcq`` counts ``acq_nb_frames`` frames as saved at once; no file is written.
+
+    The run documents are complete (StreamResource and StreamDatum), so plans can be tested.
+    """
+
+    async def connect(self, device: AreaDetector) -> None:
+        camera = device.camera
+        set_mock_value(camera.image_width, 64)
+        set_mock_value(camera.image_height, 64)
+        set_mock_value(camera.saving_suffix, ".h5")
+        set_mock_value(camera.acq_status, "Ready")
+        set_mock_value(camera.acq_expo_time, 0.1)
+        set_mock_value(camera.last_image_saved, -1)
+
+        async def start() -> None:
+            frames = await camera.acq_nb_frames.get_value()
+            saved = await camera.last_image_saved.get_value()
+            set_mock_value(camera.last_image_saved, saved + frames)
+
+        callback_on_mock_execute(camera.prepareAcq, lambda: set_mock_value(camera.last_image_saved, -1))
+        callback_on_mock_execute(camera.startAcq, start)
+
+
+@default_mock_class(AreaDetectorMock)
 class AreaDetector(StandardDetector):
     """A Lima-like Tango detector that writes HDF5 and emits StreamResource/StreamDatum."""
 

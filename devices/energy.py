@@ -19,10 +19,12 @@ from functools import cached_property, partial
 from typing import Protocol
 
 from ophyd_async.core import (
+    DeviceMock,
     MovableLogic,
     StandardMovable,
     StandardReadable,
     TimeoutCalculator,
+    default_mock_class,
     derived_signal_r,
     soft_signal_rw,
 )
@@ -44,8 +46,9 @@ from .optics import ZonePlate
 class RefocusRule(Protocol):
     """Where the zone plate's focus stage (sample-to-zone-plate distance, m) goes for a new energy."""
 
-    def target_m(self, focal_length: Callable[[float], float], z_now_m: float, e_now_ev: float,
-                 e_target_ev: float) -> float: ...
+    def target_m(
+        self, focal_length: Callable[[float], float], z_now_m: float, e_now_ev: float, e_target_ev: float
+    ) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -94,10 +97,13 @@ class EnergyLogic(MovableLogic[float]):
 
     async def calculate_timeout(self, old_position: float, new_position: float) -> float | None:
         targets = await self.energy.plan_move(new_position)
-        timeouts = await asyncio.gather(*(
-            motor.movable_logic.calculate_timeout(await motor.position.get_value(), target)
-            for motor, target in targets.items()
-        ))
+        positions = await asyncio.gather(*(motor.position.get_value() for motor in targets))
+        timeouts = await asyncio.gather(
+            *(
+                motor.movable_logic.calculate_timeout(here, target)
+                for (motor, target), here in zip(targets.items(), positions, strict=True)
+            )
+        )
         return max(timeouts)
 
     async def move(self, new_position: float, timeout: TimeoutCalculator) -> None:
@@ -106,6 +112,8 @@ class EnergyLogic(MovableLogic[float]):
         await asyncio.gather(*(motor.set(target, timeout=timeout()) for motor, target in targets.items()))
 
 
+# In mock mode the axes' own mocks move them and the readback follows from the Bragg angle.
+@default_mock_class(DeviceMock)
 class Energy(StandardReadable, StandardMovable[float]):
     """Movable photon energy in eV (see the module docstring).
 

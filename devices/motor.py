@@ -25,6 +25,7 @@ from typing import Annotated as A
 
 from ophyd_async.core import (
     DEFAULT_TIMEOUT,
+    InstantMovableMock,
     MovableLogic,
     SignalR,
     SignalRW,
@@ -32,6 +33,8 @@ from ophyd_async.core import (
     StandardReadable,
     TimeoutCalculator,
     TriggerableCommand,
+    default_mock_class,
+    set_mock_value,
 )
 from ophyd_async.core import StandardReadableFormat as Format
 from ophyd_async.tango.core import DevStateEnum, TangoDevice, TangoPolling
@@ -91,6 +94,15 @@ class TangoMotorLogic(MovableLogic[float]):
                 await asyncio.sleep(POLL_S)
 
 
+class TangoMotorMock(InstantMovableMock):
+    """Mock mode: moves arrive at once; a speed of 1 unit/s lets the move timeout be computed."""
+
+    async def connect(self, device: TangoMotor) -> None:  # type: ignore[override]
+        set_mock_value(device.velocity, 1.0)
+        await super().connect(device)
+
+
+@default_mock_class(TangoMotorMock)
 class TangoMotor(TangoDevice, StandardReadable, StandardMovable[float]):
     """One motor axis on a Tango device (see the module docstring for its interface).
 

@@ -89,8 +89,11 @@ class ZonePlate(StandardReadable):
             self.outer_zone_width, _ = soft_signal_r_and_setter(float, outer_zone_width_m, units="m")
             if energy_ev is not None:
                 self.focal_length = derived_signal_r(
-                    self._focal_length, derived_units="m", energy_ev=energy_ev,
-                    diameter=diameter_m, zone=outer_zone_width_m,
+                    self._focal_length,
+                    derived_units="m",
+                    energy_ev=energy_ev,
+                    diameter=diameter_m,
+                    zone=outer_zone_width_m,
                 )
         self.diameter_m = diameter_m
         self.outer_zone_width_m = outer_zone_width_m

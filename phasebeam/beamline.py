@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import tango
 from ophyd_async.core import Device, NotConnectedError, StaticPathProvider, UUIDFilenameProvider
 
 from phasebeam.devices import (
@@ -102,19 +103,30 @@ def build_beamline(
     bragg = TangoMotor(a["energy.bragg"])
     gap = TangoMotor(a["energy.gap"])
     zone_plate = ZonePlate(
-        a["zone_plate.x"], a["zone_plate.y"], a["zone_plate.z"],
-        diameter_m=ZONE_PLATE_DIAMETER_M, outer_zone_width_m=ZONE_PLATE_OUTER_ZONE_M,
+        a["zone_plate.x"],
+        a["zone_plate.y"],
+        a["zone_plate.z"],
+        diameter_m=ZONE_PLATE_DIAMETER_M,
+        outer_zone_width_m=ZONE_PLATE_OUTER_ZONE_M,
     )
     energy = Energy(
-        gap, bragg, zone_plate=zone_plate,
+        gap,
+        bragg,
+        zone_plate=zone_plate,
         refocus=refocus or ThinLens(SIMULATED_SAMPLE_TO_CAMERA_M),
     )
     return Beamline(
         nanogoniometer=ModulatorNanogoniometer(
-            a["nanogoniometer.x"], a["nanogoniometer.y"], a["nanogoniometer.z"],
-            a["nanogoniometer.mchi"], a["nanogoniometer.mphi"], a["nanogoniometer.controller"],
+            a["nanogoniometer.x"],
+            a["nanogoniometer.y"],
+            a["nanogoniometer.z"],
+            a["nanogoniometer.mchi"],
+            a["nanogoniometer.mphi"],
+            a["nanogoniometer.controller"],
         ),
-        cutoff_filter=CutoffFilter(a["cutoff_filter.edge"], a["cutoff_filter.axial"], a["cutoff_filter.actuator"]),
+        cutoff_filter=CutoffFilter(
+            a["cutoff_filter.edge"], a["cutoff_filter.axial"], a["cutoff_filter.actuator"]
+        ),
         diffuser=Diffuser(a["diffuser"]),
         zone_plate=zone_plate,
         energy=energy,
@@ -135,12 +147,27 @@ async def connect_beamline(beamline: Beamline, mock: bool = False, timeout: floa
         *(device.connect(mock=mock, timeout=timeout) for device in devices.values()),
         return_exceptions=True,
     )
-    failures = {name: exc for name, exc in zip(devices, results, strict=True) if isinstance(exc, BaseException)}
+    failures = {
+        name: exc for name, exc in zip(devices, results, strict=True) if isinstance(exc, BaseException)
+    }
     if failures:
         lines = "\n".join(f"  {name}: {_first_line(exc)}" for name, exc in failures.items())
         raise NotConnectedError(f"could not connect {len(failures)} device(s) within {timeout} s:\n{lines}")
 
 
 def _first_line(exc: BaseException) -> str:
+    """A short reason; Tango errors are reduced to their description and the device name."""
+    if isinstance(exc, NotConnectedError) and isinstance(exc.sub_errors, dict) and exc.sub_errors:
+        return "; ".join(f"{name}: {_first_line(sub)}" for name, sub in exc.sub_errors.items())
+    if isinstance(exc, tango.DevFailed):
+        return _tango_reason(exc)
+    cause = exc.__cause__
+    if isinstance(cause, tango.DevFailed):
+        return f"{exc}: {_tango_reason(cause)}"
     text = str(exc).strip() or type(exc).__name__
     return " ".join(text.split())[:300]
+
+
+def _tango_reason(exc: tango.DevFailed) -> str:
+    lines = exc.args[0].desc.strip().splitlines()
+    return lines[0].strip() if lines else exc.args[0].reason

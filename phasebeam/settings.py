@@ -32,7 +32,10 @@ class Settings:
 
     @classmethod
     def from_environment(
-        cls, data_dir: str | Path | None = None, tiled_uri: str | None = None, tiled_api_key: str | None = None
+        cls,
+        data_dir: str | Path | None = None,
+        tiled_uri: str | None = None,
+        tiled_api_key: str | None = None,
     ) -> Settings:
         """Settings from explicit values, falling back to the environment, then to defaults."""
         directory = Path(data_dir or os.environ.get("PHASEBEAM_DATA_DIR") or "phasebeam-data")

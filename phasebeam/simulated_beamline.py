@@ -32,7 +32,11 @@ class SimulatedBeamline(contextlib.AbstractContextManager):
         # -P: never let a ./phasebeam folder in the working directory shadow the installed package.
         command = [sys.executable, "-P", "-m", "phasebeam.simulators.tango_servers", "--seed", str(self.seed)]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=None, text=True, start_new_session=True,
+            command,
+            stdout=subprocess.PIPE,
+            stderr=None,
+            text=True,
+            start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stdout is not None

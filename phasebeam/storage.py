@@ -60,6 +60,11 @@ class Storage(contextlib.AbstractContextManager):
         self.writer = TiledWriter(runs)
 
     @property
+    def display_uri(self) -> str:
+        """The server's URI without its API key, for printing."""
+        return self.uri.split("?", 1)[0]
+
+    @property
     def api_key(self) -> str | None:
         return getattr(self._server, "api_key", None) or self.settings.tiled_api_key
 
@@ -78,7 +83,8 @@ class RunFrames:
 
     Attributes:
         frames: (events, H, W) counts.
-        positions: every scalar field of the stream (motor readbacks...), one value per event.
+        positions: every scalar field of the stream (motor readbacks, ``time``, ``seq_num``), one
+            value per event; per-field timestamps (``ts_*``) are left out.
         units: the unit of each field in ``positions`` where the descriptor gives one.
     """
 
@@ -87,11 +93,15 @@ class RunFrames:
     units: dict[str, str]
 
 
+def _run_v3(runs: Container, uid: str) -> Any:
+    """A run in the layout stream -> field, whichever client class Tiled returned for it."""
+    run = runs[uid]
+    return getattr(run, "v3", run)
+
+
 def read_frames(runs: Container, uid: str, detector: str, stream: str = "primary") -> RunFrames:
     """Read a run's frames of ``detector`` and the stream's scalar fields back from Tiled."""
-    run = runs[uid]
-    streams = run["streams"] if "streams" in run else run  # type: ignore[index]
-    data = streams[stream]
+    data = _run_v3(runs, uid)[stream]
     if detector not in data:
         raise KeyError(f"run {uid} stream {stream!r} has no field {detector!r}; it has {list(data)}")
     frames = np.asarray(data[detector].read())
@@ -102,7 +112,7 @@ def read_frames(runs: Container, uid: str, detector: str, stream: str = "primary
     units: dict[str, str] = {}
     keys = data.metadata.get("data_keys", {})
     for name in data:
-        if name == detector:
+        if name == detector or name.startswith("ts_"):
             continue
         values = np.asarray(data[name].read())
         if values.ndim == 1:
@@ -110,3 +120,14 @@ def read_frames(runs: Container, uid: str, detector: str, stream: str = "primary
             if unit := keys.get(name, {}).get("units"):
                 units[name] = unit
     return RunFrames(frames=frames, positions=positions, units=units)
+
+
+def frame_files(runs: Container, uid: str, stream: str = "primary") -> list[str]:
+    """Local paths of the HDF5 files that hold a run's frames, from its data sources in Tiled."""
+    paths: list[str] = []
+    node = _run_v3(runs, uid)[stream]
+    for key in node:
+        for source in node[key].data_sources() or []:
+            for asset in source.assets:
+                paths.append(asset.data_uri.removeprefix("file://localhost").removeprefix("file://"))
+    return paths

@@ -122,7 +122,9 @@ class SimulatedAcquisition:
         period = self.exposure_s + self.latency_s
         elapsed = self.world.now() - self._t_start
         # Frame i ends at i * period + exposure after the start.
-        ended = 0 if elapsed < self.exposure_s else min(self._due, int((elapsed - self.exposure_s) // period) + 1)
+        ended = (
+            0 if elapsed < self.exposure_s else min(self._due, int((elapsed - self.exposure_s) // period) + 1)
+        )
         if ended > self._done:
             starts = [self._t_start + i * period for i in range(self._done, ended)]
             try:

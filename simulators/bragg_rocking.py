@@ -50,14 +50,12 @@ class BraggCrystal:
     def bragg_angle_rad(self, wavelength_m: float) -> float:
         s = wavelength_m / (2.0 * self.d_spacing_m)
         if s >= 1:
-            raise ValueError(
-                f"wavelength {wavelength_m:.4g} m is too long for d = {self.d_spacing_m:.4g} m"
-            )
+            raise ValueError(f"wavelength {wavelength_m:.4g} m is too long for d = {self.d_spacing_m:.4g} m")
         return math.asin(s)
 
 
 def _centred_coordinates(n: int, step: float) -> npt.NDArray[np.float64]:
-    return (np.arange(n) - n // 2) * step
+    return (np.arange(n, dtype=np.float64) - n // 2) * step
 
 
 def detector_q_axes(
@@ -82,7 +80,7 @@ def rocking_slice(
     collapsed = np.tensordot(np.exp(-1j * q_z * z), crystal.density, axes=(0, 0))
     e_y = np.exp(-1j * np.outer(q_y, y))
     e_x = np.exp(-1j * np.outer(x, q_x))
-    amplitude = e_y @ collapsed @ e_x
+    amplitude: npt.NDArray[np.complex128] = np.asarray(e_y @ collapsed @ e_x, dtype=np.complex128)
     return amplitude.real**2 + amplitude.imag**2
 
 

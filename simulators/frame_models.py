@@ -50,7 +50,7 @@ def knife_edge_frame(world: World, config: DetectorConfig, t: float) -> npt.NDAr
     """Transmission-microscope background with the pupil knife edge (seed 004, Eq. 6)."""
     energy = world.energy_ev(t)
     focal = world.zone_plate_focal_length_m(energy)
-    field_x = (np.arange(config.shape[1]) - config.shape[1] // 2) * config.sample_pixel_m
+    field_x = (np.arange(config.shape[1], dtype=np.float64) - config.shape[1] // 2) * config.sample_pixel_m
     defocus = (world.position("cutoff_axial", t) - world.settings.cutoff_focus_mm) * 1e-3
     passed = knife_edge_background(
         world.illumination,
@@ -93,6 +93,6 @@ def far_field_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArr
     transmission = transmission_window(particles, delta, beta, centre, shape, pixel, wavelength)
     probe = gaussian_probe(shape, pixel, world.settings.probe_fwhm_m)
     rate = world.photon_rate(t) * far_field_intensity(probe * transmission)
-    if config.beamstop_radius_px > 0:
-        rate[beamstop_mask(shape, config.beamstop_radius_px)] = 0.0
+    if world.settings.beamstop_radius_px > 0:
+        rate[beamstop_mask(shape, world.settings.beamstop_radius_px)] = 0.0
     return rate

@@ -58,7 +58,9 @@ class PupilIllumination:
 
     def density_at(self, x_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """I(x) in 1/m, zero outside the sampled range."""
-        return np.interp(x_m, self.positions_m, self.density_per_m, left=0.0, right=0.0)
+        return np.interp(
+            np.asarray(x_m, dtype=float), self.positions_m, self.density_per_m, left=0.0, right=0.0
+        )
 
     def passed_fraction(self, x_cut_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Fraction of the illumination power passed by an edge at ``x_cut_m`` (passes x >= x_cut)."""
@@ -81,9 +83,7 @@ def projected_disc_illumination(
     to model an uneven illumination, so that a calibration cannot pass by assuming symmetry.
     """
     if not 0 < radius_m <= pupil_half_width_m:
-        raise ValueError(
-            f"radius_m={radius_m} must be in (0, pupil_half_width_m={pupil_half_width_m}] m"
-        )
+        raise ValueError(f"radius_m={radius_m} must be in (0, pupil_half_width_m={pupil_half_width_m}] m")
     if not -1 < tilt < 1:
         raise ValueError(f"tilt={tilt} must be in (-1, 1)")
     x = np.linspace(-pupil_half_width_m, pupil_half_width_m, samples)

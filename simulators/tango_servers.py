@@ -49,8 +49,9 @@ def _refuse(reason: str, message: str, origin: str) -> None:
     Except.throw_exception(reason, message, origin)
 
 
-def _set_attribute_config(device: Device, name: str, unit: str = "", low: float | None = None,
-                          high: float | None = None) -> None:
+def _set_attribute_config(
+    device: Device, name: str, unit: str = "", low: float | None = None, high: float | None = None
+) -> None:
     attr = device.get_device_attr().get_attr_by_name(name)
     prop = attr.get_properties()
     if unit:
@@ -69,44 +70,45 @@ class SimMotor(Device):
 
     def init_device(self) -> None:
         super().init_device()
-        spec = _world().axes[self.axis]
+        self._axis = str(self.axis)
+        spec = _world().axes[self._axis]
         _set_attribute_config(self, "position", spec.unit, spec.low, spec.high)
         _set_attribute_config(self, "velocity", f"{spec.unit}/s", 0.0)
 
     def dev_state(self) -> DevState:
-        return DevState.MOVING if _world().is_moving(self.axis) else DevState.ON
+        return DevState.MOVING if _world().is_moving(self._axis) else DevState.ON
 
     def dev_status(self) -> str:
         world = _world()
-        here = world.position(self.axis)
-        unit = world.axes[self.axis].unit
-        return f"{self.axis} at {here:.6g} {unit}" + (" (moving)" if world.is_moving(self.axis) else "")
+        here = world.position(self._axis)
+        unit = world.axes[self._axis].unit
+        return f"{self._axis} at {here:.6g} {unit}" + (" (moving)" if world.is_moving(self._axis) else "")
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE, format="%10.6f")
     def position(self) -> float:
-        return _world().position(self.axis)
+        return _world().position(self._axis)
 
     def write_position(self, value: float) -> None:
         try:
-            _world().move(self.axis, value)
+            _world().move(self._axis, value)
         except LimitError as exc:
             _refuse("PHASEBEAM_LIMIT", str(exc), "SimMotor.write_position")
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE)
     def velocity(self) -> float:
-        return _world().axes[self.axis].velocity
+        return _world().axes[self._axis].velocity
 
     def write_velocity(self, value: float) -> None:
         world = _world()
         try:
             with world.lock:
-                world.axes[self.axis].set_velocity(value, world.now())
+                world.axes[self._axis].set_velocity(value, world.now())
         except ValueError as exc:
             _refuse("PHASEBEAM_VALUE", str(exc), "SimMotor.write_velocity")
 
     @command
     def Stop(self) -> None:  # noqa: N802 - Tango's capitalised style, like State and Init
-        _world().stop(self.axis)
+        _world().stop(self._axis)
 
 
 class SimNanogoniometerController(Device):
@@ -129,12 +131,18 @@ class SimInOut(Device):
 
     part = device_property(dtype=str, mandatory=True)
 
+    def init_device(self) -> None:
+        super().init_device()
+        self._flag = f"{self.part}_inserted"
+        if not hasattr(_world(), self._flag):
+            raise ValueError(f"the world has no in/out part {self.part!r}")
+
     @attribute(dtype=bool, access=AttrWriteType.READ_WRITE)
     def inserted(self) -> bool:
-        return bool(getattr(_world(), f"{self.part}_inserted"))
+        return bool(getattr(_world(), self._flag))
 
     def write_inserted(self, value: bool) -> None:
-        setattr(_world(), f"{self.part}_inserted", bool(value))
+        setattr(_world(), self._flag, bool(value))
 
 
 class SimDiffuser(SimInOut):
@@ -194,10 +202,12 @@ class SimControl(Device):
     @attribute(dtype=str)
     def frame_models(self) -> str:
         world = _world()
-        return json.dumps({
-            "registered": sorted(FRAME_MODELS),
-            "detectors": {name: cfg.frame_model for name, cfg in world.detectors.items()},
-        })
+        return json.dumps(
+            {
+                "registered": sorted(FRAME_MODELS),
+                "detectors": {name: cfg.frame_model for name, cfg in world.detectors.items()},
+            }
+        )
 
 
 class SimLimaDetector(Device):
@@ -207,7 +217,8 @@ class SimLimaDetector(Device):
 
     def init_device(self) -> None:
         super().init_device()
-        self._acq = SimulatedAcquisition(_world(), self.detector)
+        self._detector = str(self.detector)
+        self._acq = SimulatedAcquisition(_world(), self._detector)
 
     def _guard(self, origin: str, action) -> Any:
         try:
@@ -249,8 +260,11 @@ class SimLimaDetector(Device):
 
     def write_acq_trigger_mode(self, value: str) -> None:
         if value != "INTERNAL_TRIGGER":
-            _refuse("PHASEBEAM_VALUE", f"acq_trigger_mode {value!r} not supported; use INTERNAL_TRIGGER",
-                    "write_acq_trigger_mode")
+            _refuse(
+                "PHASEBEAM_VALUE",
+                f"acq_trigger_mode {value!r} not supported; use INTERNAL_TRIGGER",
+                "write_acq_trigger_mode",
+            )
         self._acq.trigger_mode = value
 
     @attribute(dtype=str)
@@ -309,10 +323,10 @@ class SimLimaDetector(Device):
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def sim_frame_model(self) -> str:
-        return _world().detectors[self.detector].frame_model
+        return _world().detectors[self._detector].frame_model
 
     def write_sim_frame_model(self, value: str) -> None:
-        self._guard("write_sim_frame_model", lambda: _world().set_frame_model(self.detector, value))
+        self._guard("write_sim_frame_model", lambda: _world().set_frame_model(self._detector, value))
 
     @command
     def prepareAcq(self) -> None:  # noqa: N802 - Lima's command name
@@ -392,7 +406,7 @@ def serve(seed: int = 0) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Serve the simulated phasebeam Tango beamline.")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the simulated world")
     args = parser.parse_args(argv)
     serve(seed=args.seed)

@@ -48,7 +48,6 @@ class DetectorConfig:
         distance_m: sample-to-detector distance for far-field geometries (m).
         sample_pixel_m: pixel size projected to the sample plane for imaging geometries (m).
         frame_model: name of the registered frame model.
-        beamstop_radius_px: radius of a central beamstop (pixels, 0 = none).
     """
 
     shape: tuple[int, int]
@@ -56,7 +55,6 @@ class DetectorConfig:
     distance_m: float
     frame_model: str
     sample_pixel_m: float = 100e-9
-    beamstop_radius_px: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +107,7 @@ class WorldSettings:
     d1_min_mm: float = 0.5
     cutoff_focus_mm: float = 0.0  # axial position of the zone plate's back focal plane
     probe_fwhm_m: float = 1.5e-6  # focused beam on the sample (seed 001: 1.5 um)
+    beamstop_radius_px: float = 8.0  # central beamstop of far-field patterns (pixels, 0 = none)
 
 
 def _default_detectors() -> dict[str, DetectorConfig]:
@@ -134,7 +133,9 @@ class World:
         self.lock = threading.RLock()
         self.rng = np.random.default_rng(seed)
         self.axes: dict[str, Axis] = {
-            name: Axis(name, spec.unit, min(max(0.0, spec.low), spec.high), spec.velocity, spec.low, spec.high)
+            name: Axis(
+                name, spec.unit, min(max(0.0, spec.low), spec.high), spec.velocity, spec.low, spec.high
+            )
             for name, spec in AXES.items()
         }
         self.detectors = _default_detectors()
@@ -147,12 +148,12 @@ class World:
         self.d1_min_mm = self.settings.d1_min_mm
         s = self.settings
         # Start tuned and focused at the reference energy, rocking near the Pt(111) reflection.
-        self._place("dcm_bragg", bragg_angle_deg(START_ENERGY_EV))
-        self._place("undulator_gap", 1e3 * undulator_gap_m(START_ENERGY_EV, s.undulator_harmonic, s.undulator))
-        self._place("zoneplate_z", 1e3 * self.zone_plate_focus_distance_m(START_ENERGY_EV))
-        self._place("cutoff_edge", -250.0)
+        self.place("dcm_bragg", bragg_angle_deg(START_ENERGY_EV))
+        self.place("undulator_gap", 1e3 * undulator_gap_m(START_ENERGY_EV, s.undulator_harmonic, s.undulator))
+        self.place("zoneplate_z", 1e3 * self.zone_plate_focus_distance_m(START_ENERGY_EV))
+        self.place("cutoff_edge", -250.0)
         crystal_angle = math.degrees(math.asin(wavelength_m(START_ENERGY_EV) / (2 * PT111_D_SPACING_M)))
-        self._place("eta", crystal_angle)
+        self.place("eta", crystal_angle)
         # Samples.
         half_pupil = s.zone_plate_diameter_m / 2
         self.illumination: PupilIllumination = projected_disc_illumination(
@@ -165,7 +166,8 @@ class World:
             centres_m=self.rng.uniform(-20e-6, 20e-6, size=(80, 2)), radius_m=150e-9
         )
 
-    def _place(self, name: str, position: float) -> None:
+    def place(self, name: str, position: float) -> None:
+        """Put an axis at ``position`` at once (simulation set-up; not a move)."""
         self.axes[name].move_to(position, -math.inf)  # already there at start-up
 
     # --- motion -------------------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""The ``phasebeam`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+
+from ._version import __version__
+
+
+def _add_storage_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="data folder (default: $PHASEBEAM_DATA_DIR or ./phasebeam-data)")
+    parser.add_argument(
+        "--tiled", metavar="URI", help="write to this Tiled server instead of the embedded one"
+    )
+    parser.add_argument("--api-key", help="API key of the Tiled server given by --tiled")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="phasebeam",
+        description="Coherent X-ray imaging at a synchrotron beamline with Bluesky and Tango.",
+    )
+    parser.add_argument("--version", action="version", version=f"phasebeam {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sim = commands.add_parser("sim", help="the simulated Tango beamline")
+    sim_commands = sim.add_subparsers(dest="sim_command", metavar="SIM_COMMAND")
+    start = sim_commands.add_parser(
+        "start",
+        help="serve the simulated beamline (no Tango database); print one JSON line "
+        "{device name: Tango address}; run until SIGINT/SIGTERM",
+    )
+    start.add_argument("--seed", type=int, default=0, help="random seed of the simulated world")
+
+    demo = commands.add_parser(
+        "demo",
+        help="start the simulated beamline and embedded Tiled, run a short scan of each frame model, "
+        "print where the data is and a summary",
+    )
+    _add_storage_options(demo)
+    demo.add_argument("--seed", type=int, default=0, help="random seed of the simulated world")
+    return parser
+
+
+def _sim_start(seed: int) -> int:
+    from .simulated_beamline import SimulatedBeamline
+
+    # Block the signals so that they end sigwait() below, not the interpreter mid-cleanup.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    with SimulatedBeamline(seed=seed) as sim:
+        print(json.dumps(sim.addresses), flush=True)
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
+    if args.command == "sim" and args.sim_command == "start":
+        return _sim_start(args.seed)
+    if args.command == "demo":
+        from .demo import run_demo
+        from .settings import Settings
+
+        settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
+        run_demo(settings, seed=args.seed)
+        return 0
+    if args.command == "sim":
+        parser.parse_args(["sim", "--help"])
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

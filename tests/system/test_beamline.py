@@ -1,0 +1,134 @@
+"""bluesky plans on the simulated Tango beamline, stored in Tiled and read back."""
+
+import math
+import time
+
+import bluesky.plan_stubs as bps
+import bluesky.plans as bp
+import h5py
+import numpy as np
+import pytest
+import tango
+from bluesky.run_engine import call_in_bluesky_event_loop
+from ophyd_async.core import NotConnectedError
+
+from phasebeam.analysis.optics import bragg_angle_deg, thin_lens_object_distance_m, zone_plate_focal_length_m
+from phasebeam.analysis.undulator import undulator_gap_m
+from phasebeam.beamline import SIMULATED_ROLES, SIMULATED_SAMPLE_TO_CAMERA_M, build_beamline, connect_beamline
+from phasebeam.devices import MoveRefusedError, TangoMotor
+from phasebeam.devices.area_detector import FRAMES_DATASET
+from phasebeam.simulated_beamline import SimulatedBeamline
+from phasebeam.storage import frame_files, read_frames
+
+
+def _value(signal):
+    return call_in_bluesky_event_loop(signal.get_value(cached=False))
+
+
+def _move(motor, target):
+    async def move():
+        await motor.set(target)
+
+    call_in_bluesky_event_loop(move(), timeout=30)
+
+
+def _files_frames(storage, uid) -> np.ndarray:
+    (path,) = set(frame_files(storage.runs, uid))
+    with h5py.File(path, "r") as f:
+        return f[FRAMES_DATASET][()]
+
+
+def test_scan_frames_in_tiled_equal_the_hdf5_files_and_positions_are_in_events(RE_tiled, beamline, storage):
+    (uid,) = RE_tiled(bp.scan([beamline.camera], beamline.nanogoniometer.x, -2.0, 2.0, 5))
+    frames = read_frames(storage.runs, uid, "camera")
+    assert frames.frames.shape == (5, 128, 128)
+    assert np.array_equal(frames.frames, _files_frames(storage, uid))
+    assert frames.positions["nanogoniometer-x"] == pytest.approx([-2.0, -1.0, 0.0, 1.0, 2.0])
+    assert frames.units["nanogoniometer-x"] == "um"
+    start = storage.runs[uid].metadata["start"]
+    assert start["plan_name"] == "scan" and start["motors"] == ["nanogoniometer-x"]
+
+
+def test_count_stores_every_frame(RE_tiled, beamline, storage):
+    (uid,) = RE_tiled(bp.count([beamline.eiger], 3))
+    frames = read_frames(storage.runs, uid, "eiger")
+    assert frames.frames.shape == (3, 128, 128)
+    assert np.array_equal(frames.frames, _files_frames(storage, uid))
+    assert frames.frames.sum() > 0
+
+
+def test_energy_move_is_consistent_and_keeps_the_undulator_tuned(RE, sim, beamline):
+    camera = tango.DeviceProxy(sim.addresses["sim/detector/camera"])
+    bragg_direct = tango.DeviceProxy(sim.addresses["sim/energy/bragg"])
+
+    def counts() -> float:
+        return float(camera.last_image.mean())
+
+    def snap() -> float:
+        RE(bp.count([beamline.camera], 1))
+        return counts()
+
+    tuned = snap()
+    RE(bps.mv(beamline.energy, 8700.0))
+    assert _value(beamline.energy.bragg.position) == pytest.approx(bragg_angle_deg(8700.0), abs=1e-9)
+    assert _value(beamline.energy.gap.position) == pytest.approx(1e3 * undulator_gap_m(8700.0), abs=1e-9)
+    focal = zone_plate_focal_length_m(300e-6, 30e-9, 8700.0)
+    expected_z = 1e3 * thin_lens_object_distance_m(focal, SIMULATED_SAMPLE_TO_CAMERA_M)
+    assert _value(beamline.zone_plate.z.position) == pytest.approx(expected_z, abs=1e-9)
+    assert _value(beamline.energy.readback) == pytest.approx(8700.0, abs=1e-6)
+    assert snap() == pytest.approx(tuned, rel=0.01)  # the gap followed: full flux
+    # Moving the monochromator alone by 400 eV detunes the undulator (line width ~ E / (n N) = 130 eV).
+    bragg_direct.position = bragg_angle_deg(9100.0)
+    while bragg_direct.state() != tango.DevState.ON:
+        time.sleep(0.02)
+    assert snap() < 0.05 * tuned
+    RE(bps.mv(beamline.energy, 9000.0))
+    assert snap() == pytest.approx(tuned, rel=0.01)
+
+
+def test_collision_guard_refuses_and_leaves_every_motor_where_it_was(beamline):
+    ngm = beamline.nanogoniometer
+    axes = [ngm.x, ngm.y, ngm.z, ngm.mchi, ngm.mphi]
+    before = [_value(axis.position) for axis in axes]
+    d1 = _value(ngm.controller.d1)
+    d1_min = _value(ngm.controller.d1_min)
+    target = _value(ngm.z.position) - (d1 - d1_min) * 1e3 - 100.0  # 0.1 mm past the limit
+    with pytest.raises(MoveRefusedError, match=f"below the collision limit d1_min = {d1_min} mm"):
+        _move(ngm.z, target)
+    time.sleep(0.2)
+    assert [_value(axis.position) for axis in axes] == before
+    assert _value(ngm.controller.d1) == d1
+
+
+def test_out_of_limit_set_point_is_refused_before_moving(beamline):
+    eta = beamline.diffractometer.eta
+    before = _value(eta.position)
+    with pytest.raises(MoveRefusedError, match=r"above the high limit 120\.0 deg"):
+        _move(eta, 500.0)
+    assert _value(eta.position) == before
+
+
+def test_unknown_address_fails_clearly_and_quickly(tmp_path):
+    addresses = {role: f"tango://127.0.0.1:1/{name}#dbase=no" for role, name in SIMULATED_ROLES.items()}
+    beamline = build_beamline(addresses, tmp_path)
+    t0 = time.monotonic()
+    with pytest.raises(NotConnectedError) as info:
+        call_in_bluesky_event_loop(connect_beamline(beamline, timeout=3.0), timeout=30)
+    assert time.monotonic() - t0 < 20
+    message = str(info.value)
+    assert "could not connect 10 device(s)" in message
+    assert "sim/nanogonio/x" in message and "Failed to connect" in message
+
+
+def test_disconnected_server_gives_an_error_not_a_hang():
+    with SimulatedBeamline(seed=7) as other:
+        motor = TangoMotor(other.addresses["sim/sample/x"], name="doomed")
+        call_in_bluesky_event_loop(motor.connect(timeout=5.0))
+        assert _value(motor.position) == 0.0
+    # The server is gone now.
+    t0 = time.monotonic()
+    with pytest.raises(Exception) as info:
+        _move(motor, 1.0)
+    assert time.monotonic() - t0 < 20
+    assert not isinstance(info.value, AssertionError)
+    assert math.isfinite(t0)
