@@ -32,12 +32,6 @@ def wavelength_m(energy_ev: FloatOrArray) -> FloatOrArray:
     return HC_EV_M / energy_ev
 
 
-def energy_ev_from_wavelength(wavelength: FloatOrArray) -> FloatOrArray:
-    """Photon energy in eV for a wavelength in metres."""
-    _check_positive("wavelength", wavelength)
-    return HC_EV_M / wavelength
-
-
 def bragg_angle_deg(energy_ev: float, d_spacing_m: float = SI111_D_SPACING_M) -> float:
     """Bragg angle theta in degrees where lambda = 2 d sin(theta) (first order).
 

@@ -8,7 +8,6 @@ figures computed from the frames. The summary also goes to ``<data dir>/demo-sum
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from typing import Any, TextIO
@@ -21,17 +20,15 @@ from bluesky import RunEngine
 from bluesky.run_engine import call_in_bluesky_event_loop
 
 from phasebeam.analysis.knife_edge import angular_spectrum_from_knife_edge
-from phasebeam.analysis.optics import wavelength_m
+from phasebeam.analysis.optics import bragg_angle_deg, wavelength_m
 from phasebeam.analysis.rocking_curve import rocking_curve
+from phasebeam.simulators.world import PT111_D_SPACING_M
 
 from ._version import __version__
 from .beamline import Beamline, build_beamline, connect_beamline, simulated_addresses
 from .settings import Settings
 from .simulated_beamline import SimulatedBeamline
 from .storage import Storage, frame_files, read_frames
-
-#: Pt(111) spacing of the simulated crystal (m), for the expected Bragg angle.
-PT111_D_SPACING_M = 2.2656e-10
 
 
 def _say(out: TextIO, text: str) -> None:
@@ -120,9 +117,9 @@ def _rocking(
     RE: RunEngine, bl: Beamline, storage: Storage, addresses: dict[str, str], out: TextIO
 ) -> dict[str, Any]:
     _say(out, "2/4 Bragg rocking scan of a Pt nanocrystal, eta through (111) (seed 001)")
-    tango.DeviceProxy(addresses["sim/detector/eiger"]).sim_frame_model = "bragg_rocking"
+    _use_frame_model(addresses, "eiger", "bragg_rocking")
     energy = call_in_bluesky_event_loop(bl.energy.readback.get_value())
-    theta_b = math.degrees(math.asin(float(wavelength_m(energy)) / (2 * PT111_D_SPACING_M)))
+    theta_b = bragg_angle_deg(energy, PT111_D_SPACING_M)
     uid = _run(
         RE,
         bp.scan(
@@ -153,7 +150,7 @@ def _far_field(
     RE: RunEngine, bl: Beamline, storage: Storage, addresses: dict[str, str], out: TextIO
 ) -> dict[str, Any]:
     _say(out, "3/4 small-angle far field: 3 x 3 snake over the membrane, 10 um steps (seed 002)")
-    tango.DeviceProxy(addresses["sim/detector/eiger"]).sim_frame_model = "far_field"
+    _use_frame_model(addresses, "eiger", "far_field")
     uid = _run(
         RE,
         bp.grid_scan(
@@ -189,6 +186,11 @@ def _count(RE: RunEngine, bl: Beamline, storage: Storage, out: TextIO) -> dict[s
         out, f"    {info['frames']} frames; mean {info['figures']['mean_counts_per_pixel']} counts per pixel"
     )
     return info
+
+
+def _use_frame_model(addresses: dict[str, str], detector: str, model: str) -> None:
+    """Pick a simulated detector's frame model (a simulator-only Tango attribute)."""
+    tango.DeviceProxy(addresses[f"sim/detector/{detector}"]).sim_frame_model = model
 
 
 def _run(RE: RunEngine, plan) -> str:

@@ -64,10 +64,6 @@ class Storage(contextlib.AbstractContextManager):
         """The server's URI without its API key, for printing."""
         return self.uri.split("?", 1)[0]
 
-    @property
-    def api_key(self) -> str | None:
-        return getattr(self._server, "api_key", None) or self.settings.tiled_api_key
-
     def close(self) -> None:
         if self._server is not None:
             self._server.close()

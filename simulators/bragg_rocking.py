@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from phasebeam.analysis.optics import scattering_vector_magnitude_per_m
+
 
 @dataclass(frozen=True)
 class BraggCrystal:
@@ -87,4 +89,4 @@ def rocking_slice(
 def rocking_q_z(eta_deg: float, crystal: BraggCrystal, wavelength_m: float) -> float:
     """q_z = |G| * (eta - theta_B) for a diffractometer angle eta (deg)."""
     d_eta = math.radians(eta_deg) - crystal.bragg_angle_rad(wavelength_m)
-    return 2.0 * math.pi / crystal.d_spacing_m * d_eta
+    return scattering_vector_magnitude_per_m(crystal.d_spacing_m) * d_eta

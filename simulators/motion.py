@@ -20,7 +20,7 @@ class Axis:
 
     name: str
     unit: str
-    position: float = 0.0
+    initial_position: float = 0.0
     velocity: float = 1.0
     low: float = -math.inf
     high: float = math.inf
@@ -29,14 +29,14 @@ class Axis:
     _t0: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.low <= self.position <= self.high:
+        if not self.low <= self.initial_position <= self.high:
             raise LimitError(
-                f"{self.name}: initial position {self.position} {self.unit} is outside "
+                f"{self.name}: initial position {self.initial_position} {self.unit} is outside "
                 f"[{self.low}, {self.high}] {self.unit}"
             )
         if self.velocity <= 0:
             raise ValueError(f"{self.name}: velocity must be > 0 {self.unit}/s, got {self.velocity}")
-        self._start = self._target = self.position
+        self._start = self._target = self.initial_position
 
     def position_at(self, t: float) -> float:
         """Position at monotonic time ``t`` (constant velocity from the last set point)."""

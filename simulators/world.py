@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -152,8 +152,7 @@ class World:
         self.place("undulator_gap", 1e3 * undulator_gap_m(START_ENERGY_EV, s.undulator_harmonic, s.undulator))
         self.place("zoneplate_z", 1e3 * self.zone_plate_focus_distance_m(START_ENERGY_EV))
         self.place("cutoff_edge", -250.0)
-        crystal_angle = math.degrees(math.asin(wavelength_m(START_ENERGY_EV) / (2 * PT111_D_SPACING_M)))
-        self.place("eta", crystal_angle)
+        self.place("eta", bragg_angle_deg(START_ENERGY_EV, PT111_D_SPACING_M))
         # Samples.
         half_pupil = s.zone_plate_diameter_m / 2
         self.illumination: PupilIllumination = projected_disc_illumination(
@@ -268,8 +267,6 @@ class World:
         return np.minimum(counts, np.iinfo(np.uint32).max).astype(np.uint32)
 
     def set_frame_model(self, detector: str, model: str) -> None:
-        from dataclasses import replace
-
         from .frame_models import FRAME_MODELS
 
         if model not in FRAME_MODELS:

@@ -4,7 +4,7 @@ from phasebeam.simulators.motion import Axis, LimitError
 
 
 def test_constant_velocity_move_and_arrival():
-    axis = Axis("x", "um", position=0.0, velocity=10.0, low=-100, high=100)
+    axis = Axis("x", "um", initial_position=0.0, velocity=10.0, low=-100, high=100)
     axis.move_to(20.0, t=5.0)
     assert axis.position_at(5.0) == 0.0
     assert axis.position_at(6.0) == pytest.approx(10.0)
@@ -23,7 +23,7 @@ def test_move_from_mid_flight_and_stop():
 
 
 def test_limits_name_the_limit_and_leave_the_axis_alone():
-    axis = Axis("eta", "deg", position=1.0, low=-5, high=5)
+    axis = Axis("eta", "deg", initial_position=1.0, low=-5, high=5)
     with pytest.raises(LimitError, match="above the high limit 5 deg"):
         axis.move_to(7.0, t=0.0)
     with pytest.raises(LimitError, match="below the low limit -5 deg"):
