@@ -57,8 +57,13 @@ def align(reference: npt.NDArray, obj: npt.NDArray, upsample: int = 10) -> Align
     ref_norm = float(np.linalg.norm(reference))
     for twin in (False, True):
         candidate = twin_of(obj) if twin else obj
+        # normalization=None (documented by scikit-image) correlates the moduli themselves, which
+        # is robust for compact objects; the type stub only admits strings.
         shift, _, _ = phase_cross_correlation(
-            np.abs(reference), np.abs(candidate), upsample_factor=upsample, normalization=None
+            np.abs(reference),
+            np.abs(candidate),
+            upsample_factor=upsample,
+            normalization=None,  # pyright: ignore[reportArgumentType]
         )
         moved = shift_array(candidate, shift)
         overlap = np.vdot(moved, reference)
