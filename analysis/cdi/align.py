@@ -43,10 +43,8 @@ def twin_of(obj: npt.NDArray) -> npt.NDArray:
 
 def shift_array(obj: npt.NDArray, shift: npt.ArrayLike) -> npt.NDArray[np.complex64]:
     """Sub-voxel shift by the Fourier shift theorem (periodic)."""
-    spectrum = scipy.fft.fftn(obj, workers=-1)
-    return scipy.fft.ifftn(
-        ndimage.fourier_shift(spectrum, np.asarray(shift, dtype=float)), workers=-1
-    ).astype(np.complex64)
+    spectrum = ndimage.fourier_shift(scipy.fft.fftn(obj, workers=-1), np.asarray(shift, dtype=float))
+    return np.asarray(scipy.fft.ifftn(spectrum, workers=-1), dtype=np.complex64)
 
 
 def align(reference: npt.NDArray, obj: npt.NDArray, upsample: int = 10) -> Alignment:
