@@ -1,7 +1,9 @@
 """The array backend: NumPy + scipy.fft on the CPU, CuPy on a GPU. Algorithms never import cupy.
 
 ``get_backend("numpy" | "cupy" | "auto")`` returns a :class:`Backend` whose ``xp`` is the array
-module and whose FFTs are the fast ones of that device (scipy.fft with all cores on the CPU).
+module, whose FFTs are the fast ones of that device (scipy.fft with all cores on the CPU), and
+whose fused kernels (numba on the CPU, CuPy elementwise kernels on the GPU) do the phasing loop's
+element-wise work in one pass, in place.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import numpy as np
 import scipy.fft
 
 
+ALGORITHM_CODES = {"ER": 0, "HIO": 1, "RAAR": 2}
+
+
 @dataclass(frozen=True)
 class Backend:
     name: str
     xp: ModuleType
     _fft: Any
+    _kernels: Any
 
     def fftn(self, a, axes=None):
         """Orthonormal forward FFT (power-conserving), over all axes by default."""
@@ -31,6 +37,28 @@ class Backend:
         if self.name == "numpy":
             return self._fft.ifftn(a, axes=axes, norm="ortho", workers=-1)
         return self._fft.ifftn(a, axes=axes, norm="ortho")
+
+    def fftn_inplace(self, a):
+        """Orthonormal forward FFT that may reuse ``a``'s memory (C-contiguous input)."""
+        if self.name == "numpy":
+            return self._fft.fftn(a, norm="ortho", workers=-1, overwrite_x=True)
+        return self._fft.fftn(a, norm="ortho", overwrite_x=True)
+
+    def ifftn_inplace(self, a):
+        if self.name == "numpy":
+            return self._fft.ifftn(a, norm="ortho", workers=-1, overwrite_x=True)
+        return self._fft.ifftn(a, norm="ortho", overwrite_x=True)
+
+    def modulus_projection(self, psi, amplitude, fit) -> None:
+        """In place: psi <- amplitude * psi / |psi| where ``fit`` (all arrays the same shape)."""
+        self._kernels.modulus_projection(psi.reshape(-1), amplitude.reshape(-1), fit.reshape(-1))
+
+    def support_update(self, obj, projected, support, algorithm: str, beta: float) -> None:
+        """In place: the real-space step of ER, HIO or RAAR."""
+        self._kernels.support_update(
+            obj.reshape(-1), projected.reshape(-1), support.reshape(-1), ALGORITHM_CODES[algorithm],
+            np.float32(beta),
+        )
 
     def asarray(self, a, dtype=None):
         return self.xp.asarray(a, dtype=dtype)
@@ -46,7 +74,10 @@ class Backend:
             self.xp.cuda.Stream.null.synchronize()
 
 
-_NUMPY = Backend("numpy", np, scipy.fft)
+def _numpy_backend() -> Backend:
+    from . import kernels_cpu
+
+    return Backend("numpy", np, scipy.fft, kernels_cpu)
 
 
 def cupy_available() -> bool:
@@ -60,12 +91,13 @@ def cupy_available() -> bool:
 def get_backend(name: str = "numpy") -> Backend:
     """``numpy`` (default), ``cupy`` (raises if unavailable) or ``auto`` (cupy when it works)."""
     if name == "numpy":
-        return _NUMPY
+        return _numpy_backend()
     if name in ("cupy", "auto"):
         if cupy_available():
             cupy = importlib.import_module("cupy")
-            return Backend("cupy", cupy, importlib.import_module("cupy.fft"))
+            kernels = importlib.import_module("phasebeam.analysis.kernels_gpu")
+            return Backend("cupy", cupy, importlib.import_module("cupy.fft"), kernels)
         if name == "auto":
-            return _NUMPY
+            return _numpy_backend()
         raise RuntimeError("backend 'cupy' requested but CuPy or a CUDA device is not available")
     raise ValueError(f"backend must be 'numpy', 'cupy' or 'auto', got {name!r}")

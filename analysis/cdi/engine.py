@@ -148,17 +148,13 @@ def phase(
 
 
 def _iterate(be: Backend, obj, amplitude, fit, support, algorithm: str, settings: PhasingSettings):
-    xp = be.xp
+    """One iteration, in place on ``obj``: two FFTs and two fused element-wise passes."""
     psi = be.fftn(obj)
-    modulus = xp.abs(psi)
-    psi = xp.where(fit, psi * (amplitude / xp.maximum(modulus, np.float32(1e-12))), psi)
-    projected = be.ifftn(psi)
-    if algorithm == "ER":
-        return xp.where(support, projected, 0).astype(np.complex64)
-    if algorithm == "HIO":
-        return xp.where(support, projected, obj - np.float32(settings.beta) * projected).astype(np.complex64)
-    beta = np.float32(settings.raar_beta)  # RAAR outside the support: beta x + (1 - 2 beta) P_M x
-    return xp.where(support, projected, beta * obj + (1 - 2 * beta) * projected).astype(np.complex64)
+    be.modulus_projection(psi, amplitude, fit)
+    projected = be.ifftn_inplace(psi)
+    beta = settings.raar_beta if algorithm == "RAAR" else settings.beta
+    be.support_update(obj, projected, support, algorithm, beta)
+    return obj
 
 
 def phase_many(

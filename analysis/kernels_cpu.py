@@ -1,0 +1,46 @@
+"""Fused, parallel CPU kernels for the phasing loop (numba), in place and in one pass each.
+
+With NumPy the modulus projection and the HIO update cost as much as an FFT each (temporaries,
+several passes over memory); fused they cost a few per cent of it.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True)
+def modulus_projection(psi, amplitude, fit):  # pragma: no cover - compiled
+    """psi <- amplitude * psi / |psi| where ``fit``; left alone elsewhere. Flat arrays."""
+    for i in numba.prange(psi.size):
+        if fit[i]:
+            value = psi[i]
+            modulus = abs(value)
+            if modulus > 1e-20:
+                psi[i] = value * (amplitude[i] / modulus)
+            else:
+                psi[i] = amplitude[i]
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True)
+def support_update(obj, projected, support, algorithm, beta):  # pragma: no cover - compiled
+    """obj <- projected inside the support; outside: 0 (ER, 0), obj - beta p (HIO, 1),
+    beta obj + (1 - 2 beta) p (RAAR, 2). Flat arrays."""
+    for i in numba.prange(obj.size):
+        p = projected[i]
+        if support[i]:
+            obj[i] = p
+        elif algorithm == 0:
+            obj[i] = 0
+        elif algorithm == 1:
+            obj[i] = obj[i] - beta * p
+        else:
+            obj[i] = beta * obj[i] + (1 - 2 * beta) * p
+
+
+def warm_up() -> None:
+    """Compile (or load from cache) both kernels."""
+    psi = np.ones(4, dtype=np.complex64)
+    modulus_projection(psi, np.ones(4, dtype=np.float32), np.ones(4, dtype=np.bool_))
+    support_update(psi, psi.copy(), np.ones(4, dtype=np.bool_), 1, np.float32(0.9))
