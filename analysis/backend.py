@@ -96,7 +96,7 @@ def get_backend(name: str = "numpy") -> Backend:
         if cupy_available():
             cupy = importlib.import_module("cupy")
             kernels = importlib.import_module("phasebeam.analysis.kernels_gpu")
-            return Backend("cupy", cupy, importlib.import_module("cupy.fft"), kernels)
+            return Backend("cupy", cupy, importlib.import_module("cupyx.scipy.fft"), kernels)
         if name == "auto":
             return _numpy_backend()
         raise RuntimeError("backend 'cupy' requested but CuPy or a CUDA device is not available")
