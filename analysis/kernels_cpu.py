@@ -15,20 +15,23 @@ def modulus_projection(psi, amplitude, fit):  # pragma: no cover - compiled
     """psi <- amplitude * psi / |psi| where ``fit``; left alone elsewhere. Flat arrays."""
     for i in numba.prange(psi.size):
         if fit[i]:
-            value = psi[i]
-            modulus = abs(value)
-            if modulus > 1e-20:
-                psi[i] = value * (amplitude[i] / modulus)
+            # Single precision throughout: abs() of a complex64 goes through a slower hypot.
+            re = psi[i].real
+            im = psi[i].imag
+            power = re * re + im * im
+            if power > 1e-38:
+                scale = amplitude[i] / np.sqrt(power)
+                psi[i] = complex(re * scale, im * scale)
             else:
                 psi[i] = amplitude[i]
 
 
 @numba.njit(parallel=True, fastmath=True, cache=True)
-def support_update(obj, projected, support, algorithm, beta):  # pragma: no cover - compiled
-    """obj <- projected inside the support; outside: 0 (ER, 0), obj - beta p (HIO, 1),
-    beta obj + (1 - 2 beta) p (RAAR, 2). Flat arrays."""
+def support_update(obj, projected, support, algorithm, beta, scale):  # pragma: no cover - compiled
+    """With p = scale * projected: obj <- p inside the support; outside: 0 (ER, 0),
+    obj - beta p (HIO, 1), beta obj + (1 - 2 beta) p (RAAR, 2). Flat arrays."""
     for i in numba.prange(obj.size):
-        p = projected[i]
+        p = projected[i] * scale
         if support[i]:
             obj[i] = p
         elif algorithm == 0:
@@ -43,4 +46,4 @@ def warm_up() -> None:
     """Compile (or load from cache) both kernels."""
     psi = np.ones(4, dtype=np.complex64)
     modulus_projection(psi, np.ones(4, dtype=np.float32), np.ones(4, dtype=np.bool_))
-    support_update(psi, psi.copy(), np.ones(4, dtype=np.bool_), 1, np.float32(0.9))
+    support_update(psi, psi.copy(), np.ones(4, dtype=np.bool_), 1, np.float32(0.9), np.float32(1.0))

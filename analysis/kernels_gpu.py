@@ -20,9 +20,10 @@ _modulus = cupy.ElementwiseKernel(
 )
 
 _update = cupy.ElementwiseKernel(
-    "complex64 p, bool support, int32 algorithm, float32 beta",
+    "complex64 projected, bool support, int32 algorithm, float32 beta, float32 scale",
     "complex64 obj",
     """
+    complex<float> p = projected * scale;
     if (support) { obj = p; }
     else if (algorithm == 0) { obj = complex<float>(0.0f, 0.0f); }
     else if (algorithm == 1) { obj = obj - beta * p; }
@@ -36,5 +37,5 @@ def modulus_projection(psi, amplitude, fit) -> None:
     _modulus(amplitude, fit, psi)
 
 
-def support_update(obj, projected, support, algorithm, beta) -> None:
-    _update(projected, support, algorithm, beta, obj)
+def support_update(obj, projected, support, algorithm, beta, scale) -> None:
+    _update(projected, support, algorithm, beta, scale, obj)

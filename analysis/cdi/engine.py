@@ -90,7 +90,10 @@ def phase(
     free = data.free_pixels(settings.free_fraction, rng)
     fit = data.measured & ~free
     shift = np.fft.ifftshift
-    amplitude = be.asarray(shift(np.sqrt(data.intensity)), dtype=np.float32)
+    # The loop uses unscaled FFTs: the forward one multiplies by sqrt(N) relative to the
+    # orthonormal transform, so the measured amplitudes are scaled alike; 1/N is applied on return.
+    n_voxels = int(np.prod(data.shape))
+    amplitude = be.asarray(shift(np.sqrt(data.intensity)) * np.float32(np.sqrt(n_voxels)), dtype=np.float32)
     fit_d = be.asarray(shift(fit))
 
     support = (
@@ -118,7 +121,7 @@ def phase(
     done = 0
     for step in steps:
         for _ in range(step.iterations):
-            obj = _iterate(be, obj, amplitude, fit_d, support_d, step.algorithm, settings)
+            obj = _iterate(be, obj, amplitude, fit_d, support_d, step.algorithm, settings, 1.0 / n_voxels)
             done += 1
             if settings.support_period and done % settings.support_period == 0 and done < total:
                 modulus = be.asnumpy(xp.abs(obj))
@@ -147,13 +150,18 @@ def phase(
     )
 
 
-def _iterate(be: Backend, obj, amplitude, fit, support, algorithm: str, settings: PhasingSettings):
-    """One iteration, in place on ``obj``: two FFTs and two fused element-wise passes."""
-    psi = be.fftn(obj)
+def _iterate(
+    be: Backend, obj, amplitude, fit, support, algorithm: str, settings: PhasingSettings, inverse_n: float
+):
+    """One iteration, in place on ``obj``: two unscaled FFTs and two fused element-wise passes.
+
+    ``amplitude`` is the measured amplitude times sqrt(N); ``inverse_n`` is 1/N.
+    """
+    psi = be.fftn_unscaled(obj)
     be.modulus_projection(psi, amplitude, fit)
-    projected = be.ifftn_inplace(psi)
+    projected = be.ifftn_unscaled_inplace(psi)
     beta = settings.raar_beta if algorithm == "RAAR" else settings.beta
-    be.support_update(obj, projected, support, algorithm, beta)
+    be.support_update(obj, projected, support, algorithm, beta, inverse_n)
     return obj
 
 
