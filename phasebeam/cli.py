@@ -44,6 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_storage_options(demo)
     demo.add_argument("--seed", type=int, default=0, help="random seed of the simulated world")
+
+    reconstruct = commands.add_parser("reconstruct", help="reconstruct from files")
+    methods = reconstruct.add_subparsers(dest="method", metavar="METHOD")
+    cdi = methods.add_parser(
+        "cdi",
+        help="Bragg/forward CDI phase retrieval of a 3-D intensity; writes the mode-decomposed best object",
+    )
+    cdi.add_argument("input", help="intensity: .cxi (entry_1/data_1/data [+ mask]), .h5, .npy or .npz")
+    cdi.add_argument("--out", required=True, help="output CXI file")
+    cdi.add_argument("--dataset", help="dataset or array name of the intensity in an .h5/.npz input")
+    cdi.add_argument("--recipe", default="HIO**400, RAAR**1000, ER**300", help='e.g. "HIO**400, ER**300"')
+    cdi.add_argument("--runs", type=int, default=10, help="independent runs (default 10)")
+    cdi.add_argument("--keep", type=int, default=3, help="best runs (by free LLK) to decompose (default 3)")
+    cdi.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
+    cdi.add_argument("--seed", type=int, default=0, help="random seed of the first run")
     return parser
 
 
@@ -71,8 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
         run_demo(settings, seed=args.seed)
         return 0
-    if args.command == "sim":
-        parser.parse_args(["sim", "--help"])
+    if args.command == "reconstruct" and args.method == "cdi":
+        from .reconstruct import reconstruct_cdi
+
+        return reconstruct_cdi(args)
+    if args.command in ("sim", "reconstruct"):
+        parser.parse_args([args.command, "--help"])
     parser.print_help()
     return 0
 
