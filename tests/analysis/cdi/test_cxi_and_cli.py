@@ -107,3 +107,13 @@ def test_mismatched_mask_and_bad_options_are_refused(tmp_path, crystal):
     _write_cxi(tmp_path / "ok.cxi", crystal.intensity)
     done = _cli(str(tmp_path / "ok.cxi"), "--out", str(tmp_path / "out.cxi"), "--recipe", "XX**3")
     assert done.returncode == 2 and "algorithm must be one of" in done.stderr
+
+
+def test_output_opens_in_silx_and_cdiutils_when_installed(tmp_path, crystal):
+    silx_io = pytest.importorskip("silx.io")
+    cdiutils_cxi = pytest.importorskip("cdiutils.io.cxi")
+    write_reconstruction(tmp_path / "out.cxi", crystal.obj, crystal.support, {"llk": 0.5})
+    with silx_io.open(str(tmp_path / "out.cxi")) as f:
+        assert np.array_equal(f["entry_1/data_1/data"][()], crystal.obj)
+    loaded = cdiutils_cxi.load_cxi(str(tmp_path / "out.cxi"), "entry_1/image_1/data")
+    assert np.array_equal(np.asarray(loaded), crystal.obj)
