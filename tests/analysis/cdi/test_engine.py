@@ -56,3 +56,25 @@ def test_progress_is_reported_and_border_only_refinement_keeps_a_good_start():
     shrunk = ndimage.binary_erosion(crystal.support, iterations=2)
     assert np.all(grown[result.support]) and np.all(result.support[shrunk])
     assert not np.array_equal(result.support, crystal.support)
+
+
+def test_guided_hio_generations_keep_or_improve_the_population():
+    from phasebeam.analysis.cdi.guided import guided_phase
+
+    crystal = simulate_crystal(n=32, shape="random_cuts", phase_range=3.0, seed=11)
+    data = DiffractionData.from_arrays(crystal.intensity)
+    recipe = "HIO**100, RAAR**150, ER**50"
+    first = phase_many(data, recipe, runs=4, seed=0)
+    seen = []
+    last = guided_phase(
+        data, recipe, runs=4, generations=2, seed=0, progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen[-1] == (8, 8)
+
+    def rms(runs):
+        return [compare(r.obj, crystal.obj, crystal.support).phase_rms_rad for r in runs]
+
+    assert compare(last[0].obj, crystal.obj, crystal.support).success()
+    assert np.median(rms(last)) <= np.median(rms(first)) + 1e-6
+    with pytest.raises(ValueError, match="runs >= 2"):
+        guided_phase(data, recipe, runs=1, generations=2)
