@@ -40,10 +40,3 @@ def support_update(obj, projected, support, algorithm, beta, scale):  # pragma: 
             obj[i] = obj[i] - beta * p
         else:
             obj[i] = beta * obj[i] + (1 - 2 * beta) * p
-
-
-def warm_up() -> None:
-    """Compile (or load from cache) both kernels."""
-    psi = np.ones(4, dtype=np.complex64)
-    modulus_projection(psi, np.ones(4, dtype=np.float32), np.ones(4, dtype=np.bool_))
-    support_update(psi, psi.copy(), np.ones(4, dtype=np.bool_), 1, np.float32(0.9), np.float32(1.0))
