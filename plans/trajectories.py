@@ -94,7 +94,7 @@ def fly_angles_deg(
     _require("speed_deg_per_s", speed_deg_per_s, 0, 360, low_open=True)
     _require("exposure_s", exposure_s, 0, 3600, low_open=True)
     per_image = speed_deg_per_s * exposure_s
-    return start_deg + per_image * (np.arange(images) + 0.5)
+    return start_deg + per_image * (np.arange(images, dtype=np.float64) + 0.5)
 
 
 def energies_ev(
