@@ -1,7 +1,5 @@
 """The device classes in ophyd-async mock mode: bluesky's standard plans run; guards refuse."""
 
-from pathlib import Path
-
 import bluesky.plan_stubs as bps
 import bluesky.plans as bp
 import pytest
@@ -12,21 +10,15 @@ from ophyd_async.core import get_mock_put, set_mock_value
 from phasebeam.analysis.optics import bragg_angle_deg, thin_lens_object_distance_m, zone_plate_focal_length_m
 from phasebeam.analysis.undulator import undulator_gap_m
 from phasebeam.beamline import (
-    SIMULATED_ROLES,
     SIMULATED_SAMPLE_TO_CAMERA_M,
     Beamline,
-    build_beamline,
-    connect_beamline,
 )
 from phasebeam.devices import MoveRefusedError
 
 
 @pytest.fixture
-def beamline(RE, tmp_path: Path) -> Beamline:
-    addresses = {role: f"tango://127.0.0.1:1/{name}#dbase=no" for role, name in SIMULATED_ROLES.items()}
-    bl = build_beamline(addresses, tmp_path)
-    call_in_bluesky_event_loop(connect_beamline(bl, mock=True))
-    return bl
+def beamline(mock_beamline) -> Beamline:
+    return mock_beamline
 
 
 def _move(motor, target: float) -> None:

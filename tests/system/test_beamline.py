@@ -142,3 +142,40 @@ def test_an_existing_tiled_server_by_uri_serves_the_same_runs(RE_tiled, beamline
         assert remote.display_uri == uri and "api_key" not in remote.display_uri
     finally:
         remote.close()
+
+
+def test_rocking_scan_outside_the_limits_is_refused_before_anything_moves(RE, beamline):
+    from phasebeam.plans.rocking import rocking_scan
+
+    eta = beamline.diffractometer.eta
+    before = _value(eta.position)
+    documents = []
+    token = RE.subscribe(lambda name, doc: documents.append(name))
+    try:
+        with pytest.raises(MoveRefusedError, match=r"below the low limit -10\.0 deg"):
+            RE(rocking_scan([beamline.eiger], eta, bragg_angle_deg=0.2, start_deg=-15.0, stop_deg=1.0))
+    finally:
+        RE.unsubscribe(token)
+    assert documents == [] and _value(eta.position) == before
+
+
+def test_knife_edge_plan_frames_recover_the_worlds_illumination(RE_tiled, beamline, storage):
+    from phasebeam.analysis.knife_edge import angular_spectrum_from_knife_edge
+    from phasebeam.analysis.optics import wavelength_m
+    from phasebeam.plans.knife_edge import knife_edge_calibration
+    from phasebeam.simulators.world import World
+
+    (uid,) = RE_tiled(knife_edge_calibration([beamline.camera], beamline.cutoff_filter, -60.0, 60.0, 3.0))
+    RE_tiled(bps.mv(beamline.cutoff_filter.actuator.inserted, False))
+    frames = read_frames(storage.runs, uid, "camera")
+    energy = _value(beamline.energy.readback)
+    spectrum = angular_spectrum_from_knife_edge(
+        frames.positions["cutoff_filter-edge"] * 1e-6,
+        frames.frames.mean(axis=(1, 2)),
+        float(wavelength_m(energy)),
+        beamline.zone_plate.focal_length_m(energy),
+    )
+    truth = World().illumination.density_at(spectrum.edge_m)  # the servers' world is built alike
+    truth /= np.sum(truth * np.diff(frames.positions["cutoff_filter-edge"] * 1e-6))
+    error = np.linalg.norm(spectrum.density_per_m - truth) / np.linalg.norm(truth)
+    assert error <= 0.05, error

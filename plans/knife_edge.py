@@ -1,0 +1,65 @@
+"""Knife-edge calibration of the illumination's angular spectrum I_k (seed 004, Methods, Eq. 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import bluesky.plan_stubs as bps
+import bluesky.plans as bp
+
+from .common import check_positions, prepare_exposure, require_range, start_metadata
+from .trajectories import knife_edge_positions_um
+
+
+def knife_edge_calibration(
+    detectors: Sequence[Any],
+    cutoff_filter: Any,
+    start_um: float = -60.0,
+    stop_um: float = 60.0,
+    step_um: float = 2.0,
+    exposure_s: float = 0.1,
+    pupil_half_width_um: float = 150.0,
+    metadata: dict[str, Any] | None = None,
+):
+    """Insert the cutoff filter and scan its edge across the pupil, one background image per step.
+
+    The mean background against the edge position gives I_k by Eq. 6 of seed 004 (the live and
+    offline analysis is :func:`phasebeam.analysis.knife_edge.angular_spectrum_from_knife_edge`).
+    The sample must be out of the field of view.
+
+    Args:
+        detectors: the microscope camera (and any other readables).
+        cutoff_filter: a device with ``edge`` (um) and ``actuator.inserted``.
+        start_um: first edge position across the pupil (um).
+        stop_um: last edge position (um).
+        step_um: step (um).
+        exposure_s: exposure per image (s).
+        pupil_half_width_um: half-width of the detection pupil (um); positions must lie within
+            1.5 times it.
+        metadata: extra start-document keys.
+    """
+    require_range("exposure_s", exposure_s, 1e-6, 3600.0)
+    positions = [float(p) for p in knife_edge_positions_um(start_um, stop_um, step_um, pupil_half_width_um)]
+    yield from check_positions(cutoff_filter.edge, positions)
+    args = {
+        "detectors": [d.name for d in detectors],
+        "cutoff_filter": cutoff_filter.name,
+        "start_um": start_um,
+        "stop_um": stop_um,
+        "step_um": step_um,
+        "exposure_s": exposure_s,
+        "pupil_half_width_um": pupil_half_width_um,
+    }
+    units = {
+        "start_um": "um",
+        "stop_um": "um",
+        "step_um": "um",
+        "exposure_s": "s",
+        "pupil_half_width_um": "um",
+    }
+    md = start_metadata("knife_edge_calibration", args, units, [cutoff_filter.edge], metadata)
+    yield from prepare_exposure(detectors, exposure_s)
+    yield from bps.mv(cutoff_filter.actuator.inserted, True)
+    # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.
+    return (yield from bp.list_scan(list(detectors), cutoff_filter.edge, positions, md=md))  # pyright: ignore[reportArgumentType]

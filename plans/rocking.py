@@ -1,0 +1,72 @@
+"""Rocking scans through a Bragg reflection (seed 001), with the modulator in (BCMI) or out (BCDI)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import bluesky.plans as bp
+
+from .common import check_positions, prepare_exposure, require_range, start_metadata
+from .trajectories import rocking_offsets_deg
+
+
+def rocking_scan(
+    detectors: Sequence[Any],
+    eta: Any,
+    bragg_angle_deg: float,
+    start_deg: float = -0.5,
+    stop_deg: float = 0.5,
+    step_deg: float = 0.005,
+    exposure_s: float = 1.0,
+    modulator_in: bool = False,
+    metadata: dict[str, Any] | None = None,
+):
+    """Rock ``eta`` through the Bragg angle, one frame per angle.
+
+    Args:
+        detectors: area detectors (and any other readables) to read at each angle.
+        eta: the diffractometer's rocking motor (deg).
+        bragg_angle_deg: the reflection's Bragg angle (deg); the scan is relative to it.
+        start_deg: first offset from the Bragg angle (deg), seed 001: -0.5.
+        stop_deg: last offset (deg), seed 001: +0.5.
+        step_deg: step (deg), seed 001: 0.005 (201 frames).
+        exposure_s: exposure per frame (s), seed 001: 1.
+        modulator_in: whether the wavefront modulator is in the diffracted beam (BCMI) or not
+            (BCDI); recorded in the start document for the reconstruction to choose its method.
+        metadata: extra start-document keys.
+    """
+    require_range("bragg_angle_deg", bragg_angle_deg, 0.0, 90.0)
+    require_range("exposure_s", exposure_s, 1e-6, 3600.0)
+    angles = [bragg_angle_deg + offset for offset in rocking_offsets_deg(start_deg, stop_deg, step_deg)]
+    yield from check_positions(eta, angles)
+    args = {
+        "detectors": [d.name for d in detectors],
+        "eta": eta.name,
+        "bragg_angle_deg": bragg_angle_deg,
+        "start_deg": start_deg,
+        "stop_deg": stop_deg,
+        "step_deg": step_deg,
+        "exposure_s": exposure_s,
+        "modulator_in": modulator_in,
+    }
+    units = {
+        "bragg_angle_deg": "deg",
+        "start_deg": "deg",
+        "stop_deg": "deg",
+        "step_deg": "deg",
+        "exposure_s": "s",
+    }
+    md = start_metadata(
+        "rocking_scan",
+        args,
+        units,
+        [eta],
+        metadata,
+        method="BCMI" if modulator_in else "BCDI",
+        modulator_in=modulator_in,
+        bragg_angle_deg=bragg_angle_deg,
+    )
+    yield from prepare_exposure(detectors, exposure_s)
+    # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.
+    return (yield from bp.list_scan(list(detectors), eta, angles, md=md))  # pyright: ignore[reportArgumentType]

@@ -1,0 +1,90 @@
+"""The plans in ophyd-async mock mode: documents, metadata, and nothing moves on bad arguments."""
+
+import pytest
+from bluesky.run_engine import call_in_bluesky_event_loop
+from event_model import DocumentNames, schema_validators
+from ophyd_async.core import get_mock_put
+
+from phasebeam.plans.knife_edge import knife_edge_calibration
+from phasebeam.plans.rocking import rocking_scan
+
+
+def _run(RE, plan):
+    docs = []
+    token = RE.subscribe(lambda name, doc: docs.append((name, doc)))
+    try:
+        RE(plan)
+    finally:
+        RE.unsubscribe(token)
+    for name, doc in docs:
+        schema_validators[DocumentNames[name]].validate(doc)
+    return docs
+
+
+def test_rocking_scan_defaults_are_seed_001(RE, mock_beamline):
+    eta = mock_beamline.diffractometer.eta
+    docs = _run(RE, rocking_scan([mock_beamline.eiger], eta, bragg_angle_deg=17.7))
+    start = next(doc for name, doc in docs if name == "start")
+    assert start["plan_name"] == "rocking_scan" and start["method"] == "BCDI"
+    assert start["plan_args"]["step_deg"] == 0.005 and start["units"]["exposure_s"] == "s"
+    assert start["hints"] == {"dimensions": [[["diffractometer-eta"], "primary"]]}
+    angles = [doc["data"]["diffractometer-eta"] for name, doc in docs if name == "event"]
+    assert len(angles) == 201
+    assert angles[0] == pytest.approx(17.2) and angles[-1] == pytest.approx(18.2)
+    assert call_in_bluesky_event_loop(mock_beamline.eiger.camera.acq_expo_time.get_value()) == 1.0
+
+
+def test_rocking_scan_with_modulator_in_is_bcmi(RE, mock_beamline):
+    docs = _run(
+        RE,
+        rocking_scan(
+            [mock_beamline.eiger],
+            mock_beamline.diffractometer.eta,
+            17.7,
+            start_deg=-0.01,
+            stop_deg=0.01,
+            modulator_in=True,
+            exposure_s=0.1,
+        ),
+    )
+    start = docs[0][1]
+    assert start["method"] == "BCMI" and start["modulator_in"] is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"bragg_angle_deg": -3.0}, r"bragg_angle_deg=-3.0 is outside the allowed range \[0.0, 90.0\]"),
+        ({"bragg_angle_deg": 17.7, "step_deg": 0.0}, r"step_deg=0.0 is outside"),
+        ({"bragg_angle_deg": 17.7, "exposure_s": 0.0}, r"exposure_s=0.0 is outside"),
+        ({"bragg_angle_deg": 17.7, "start_deg": 0.5, "stop_deg": -0.5}, r"stop_deg=-0.5 is outside"),
+    ],
+)
+def test_rocking_scan_bad_arguments_move_nothing(RE, mock_beamline, kwargs, message):
+    eta = mock_beamline.diffractometer.eta
+    docs = []
+    token = RE.subscribe(lambda name, doc: docs.append(name))
+    try:
+        with pytest.raises(ValueError, match=message):
+            RE(rocking_scan([mock_beamline.eiger], eta, **kwargs))
+    finally:
+        RE.unsubscribe(token)
+    get_mock_put(eta.position).assert_not_called()
+    assert docs == []
+
+
+def test_knife_edge_calibration_inserts_the_filter_and_scans_the_edge(RE, mock_beamline):
+    cutoff = mock_beamline.cutoff_filter
+    docs = _run(RE, knife_edge_calibration([mock_beamline.camera], cutoff, -10.0, 10.0, 5.0))
+    edges = [doc["data"]["cutoff_filter-edge"] for name, doc in docs if name == "event"]
+    assert edges == [-10.0, -5.0, 0.0, 5.0, 10.0]
+    assert call_in_bluesky_event_loop(cutoff.actuator.inserted.get_value()) is True
+    assert docs[0][1]["plan_name"] == "knife_edge_calibration"
+
+
+def test_knife_edge_bad_range_moves_nothing(RE, mock_beamline):
+    cutoff = mock_beamline.cutoff_filter
+    with pytest.raises(ValueError, match=r"start_um=-900.0 is outside the allowed range \[-225.0"):
+        RE(knife_edge_calibration([mock_beamline.camera], cutoff, -900.0, 0.0, 5.0))
+    get_mock_put(cutoff.edge.position).assert_not_called()
+    get_mock_put(cutoff.actuator.inserted).assert_not_called()
