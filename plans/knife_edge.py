@@ -62,4 +62,5 @@ def knife_edge_calibration(
     yield from prepare_exposure(detectors, exposure_s)
     yield from bps.mv(cutoff_filter.actuator.inserted, True)
     # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.
-    return (yield from bp.list_scan(list(detectors), cutoff_filter.edge, positions, md=md))  # pyright: ignore[reportArgumentType]
+    scan_args: list[Any] = [cutoff_filter.edge, positions]
+    return (yield from bp.list_scan(list(detectors), *scan_args, md=md))

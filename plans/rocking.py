@@ -69,4 +69,5 @@ def rocking_scan(
     )
     yield from prepare_exposure(detectors, exposure_s)
     # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.
-    return (yield from bp.list_scan(list(detectors), eta, angles, md=md))  # pyright: ignore[reportArgumentType]
+    scan_args: list[Any] = [eta, angles]
+    return (yield from bp.list_scan(list(detectors), *scan_args, md=md))

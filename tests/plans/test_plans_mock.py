@@ -88,3 +88,33 @@ def test_knife_edge_bad_range_moves_nothing(RE, mock_beamline):
         RE(knife_edge_calibration([mock_beamline.camera], cutoff, -900.0, 0.0, 5.0))
     get_mock_put(cutoff.edge.position).assert_not_called()
     get_mock_put(cutoff.actuator.inserted).assert_not_called()
+
+
+def test_ptycho_calibration_follows_the_spiral_and_reads_d1(RE, mock_beamline):
+    from phasebeam.plans.ptychography import modulator_ptycho_calibration
+    from phasebeam.plans.trajectories import fermat_spiral_um
+
+    ngm = mock_beamline.nanogoniometer
+    docs = _run(
+        RE,
+        modulator_ptycho_calibration(
+            [mock_beamline.eiger, ngm.controller], ngm, 1.0, 1.0, 0.2, centre_x_um=5.0
+        ),
+    )
+    events = [doc["data"] for name, doc in docs if name == "event"]
+    expected = fermat_spiral_um(1.0, 1.0, 0.2)
+    assert len(events) == len(expected) == docs[0][1]["points"]
+    assert [e["nanogoniometer-x"] for e in events] == pytest.approx(list(expected[:, 0] + 5.0))
+    assert [e["nanogoniometer-y"] for e in events] == pytest.approx(list(expected[:, 1]))
+    assert "nanogoniometer-controller-d1" in events[0]
+    assert docs[0][1]["units"]["step_um"] == "um"
+
+
+def test_ptycho_calibration_bad_step_moves_nothing(RE, mock_beamline):
+    from phasebeam.plans.ptychography import modulator_ptycho_calibration
+
+    ngm = mock_beamline.nanogoniometer
+    with pytest.raises(ValueError, match=r"step_um=-0.1 is outside the allowed range"):
+        RE(modulator_ptycho_calibration([mock_beamline.eiger], ngm, step_um=-0.1))
+    get_mock_put(ngm.x.position).assert_not_called()
+    get_mock_put(ngm.y.position).assert_not_called()
