@@ -35,20 +35,52 @@ def prepare_exposure(detectors: Sequence[Any], exposure_s: float):
             yield from bps.prepare(detector, TriggerInfo(livetime=exposure_s), wait=True)
 
 
+#: Argument-name suffixes and the units they state (longest first).
+_SUFFIX_UNITS = (
+    ("_deg_per_s", "deg/s"),
+    ("_per_m", "1/m"),
+    ("_deg", "deg"),
+    ("_rad", "rad"),
+    ("_um", "um"),
+    ("_mm", "mm"),
+    ("_ev", "eV"),
+    ("_s", "s"),
+    ("_m", "m"),
+)
+
+
+def _serialisable(value: Any) -> Any:
+    """Devices by name (lists of them too); everything else as it is."""
+    if isinstance(value, (list, tuple)):
+        return [_serialisable(v) for v in value]
+    return value.name if hasattr(value, "name") and hasattr(value, "parent") else value
+
+
+def units_of(arguments: dict[str, Any]) -> dict[str, str]:
+    """The unit of every argument whose name ends in a unit suffix (``exposure_s`` -> ``s``)."""
+    units = {}
+    for name in arguments:
+        for suffix, unit in _SUFFIX_UNITS:
+            if name.endswith(suffix):
+                units[name] = unit
+                break
+    return units
+
+
 def start_metadata(
     plan_name: str,
-    plan_args: dict[str, Any],
-    units: dict[str, str],
+    arguments: dict[str, Any],
     motors: Sequence[Any],
     metadata: dict[str, Any] | None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The start document's keys: plan name and arguments, units, motors and plotting hints."""
+    """The start document's keys: plan name, arguments (devices by name), their units (from the
+    argument names' suffixes), motors and plotting hints, then ``extra`` and ``metadata``."""
     names = [m.name for m in motors]
     md: dict[str, Any] = {
         "plan_name": plan_name,
-        "plan_args": plan_args,
-        "units": units,
+        "plan_args": {key: _serialisable(value) for key, value in arguments.items()},
+        "units": units_of(arguments),
         "motors": names,
         "hints": {"dimensions": [[[name], "primary"] for name in names]},
         **extra,

@@ -42,23 +42,16 @@ def knife_edge_calibration(
     require_range("exposure_s", exposure_s, 1e-6, 3600.0)
     positions = [float(p) for p in knife_edge_positions_um(start_um, stop_um, step_um, pupil_half_width_um)]
     yield from check_positions(cutoff_filter.edge, positions)
-    args = {
-        "detectors": [d.name for d in detectors],
-        "cutoff_filter": cutoff_filter.name,
-        "start_um": start_um,
-        "stop_um": stop_um,
-        "step_um": step_um,
-        "exposure_s": exposure_s,
-        "pupil_half_width_um": pupil_half_width_um,
-    }
-    units = {
-        "start_um": "um",
-        "stop_um": "um",
-        "step_um": "um",
-        "exposure_s": "s",
-        "pupil_half_width_um": "um",
-    }
-    md = start_metadata("knife_edge_calibration", args, units, [cutoff_filter.edge], metadata)
+    args = dict(
+        detectors=detectors,
+        cutoff_filter=cutoff_filter,
+        start_um=start_um,
+        stop_um=stop_um,
+        step_um=step_um,
+        exposure_s=exposure_s,
+        pupil_half_width_um=pupil_half_width_um,
+    )
+    md = start_metadata("knife_edge_calibration", args, [cutoff_filter.edge], metadata)
     yield from prepare_exposure(detectors, exposure_s)
     yield from bps.mv(cutoff_filter.actuator.inserted, True)
     # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.

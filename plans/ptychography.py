@@ -44,21 +44,19 @@ def modulator_ptycho_calibration(
     ys = [float(y) + centre_y_um for y in points[:, 1]]
     yield from check_positions(nanogoniometer.x, xs)
     yield from check_positions(nanogoniometer.y, ys)
-    args = {
-        "detectors": [d.name for d in detectors],
-        "nanogoniometer": nanogoniometer.name,
-        "width_um": width_um,
-        "height_um": height_um,
-        "step_um": step_um,
-        "exposure_s": exposure_s,
-        "centre_x_um": centre_x_um,
-        "centre_y_um": centre_y_um,
-    }
-    units = {key: ("s" if key == "exposure_s" else "um") for key in args if key.endswith(("_um", "_s"))}
+    args = dict(
+        detectors=detectors,
+        nanogoniometer=nanogoniometer,
+        width_um=width_um,
+        height_um=height_um,
+        step_um=step_um,
+        exposure_s=exposure_s,
+        centre_x_um=centre_x_um,
+        centre_y_um=centre_y_um,
+    )
     md = start_metadata(
         "modulator_ptycho_calibration",
         args,
-        units,
         [nanogoniometer.x, nanogoniometer.y],
         metadata,
         points=len(xs),

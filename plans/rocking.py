@@ -40,27 +40,19 @@ def rocking_scan(
     require_range("exposure_s", exposure_s, 1e-6, 3600.0)
     angles = [bragg_angle_deg + offset for offset in rocking_offsets_deg(start_deg, stop_deg, step_deg)]
     yield from check_positions(eta, angles)
-    args = {
-        "detectors": [d.name for d in detectors],
-        "eta": eta.name,
-        "bragg_angle_deg": bragg_angle_deg,
-        "start_deg": start_deg,
-        "stop_deg": stop_deg,
-        "step_deg": step_deg,
-        "exposure_s": exposure_s,
-        "modulator_in": modulator_in,
-    }
-    units = {
-        "bragg_angle_deg": "deg",
-        "start_deg": "deg",
-        "stop_deg": "deg",
-        "step_deg": "deg",
-        "exposure_s": "s",
-    }
+    args = dict(
+        detectors=detectors,
+        eta=eta,
+        bragg_angle_deg=bragg_angle_deg,
+        start_deg=start_deg,
+        stop_deg=stop_deg,
+        step_deg=step_deg,
+        exposure_s=exposure_s,
+        modulator_in=modulator_in,
+    )
     md = start_metadata(
         "rocking_scan",
         args,
-        units,
         [eta],
         metadata,
         method="BCMI" if modulator_in else "BCDI",

@@ -118,3 +118,18 @@ def test_ptycho_calibration_bad_step_moves_nothing(RE, mock_beamline):
         RE(modulator_ptycho_calibration([mock_beamline.eiger], ngm, step_um=-0.1))
     get_mock_put(ngm.x.position).assert_not_called()
     get_mock_put(ngm.y.position).assert_not_called()
+
+
+def test_units_follow_the_argument_names():
+    from phasebeam.plans.common import units_of
+
+    units = units_of(
+        {"exposure_s": 1, "speed_deg_per_s": 0.2, "step_um": 1, "energy_ev": 1, "n": 3, "d1_mm": 1}
+    )
+    assert units == {
+        "exposure_s": "s",
+        "speed_deg_per_s": "deg/s",
+        "step_um": "um",
+        "energy_ev": "eV",
+        "d1_mm": "mm",
+    }
