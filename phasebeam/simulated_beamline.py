@@ -22,7 +22,7 @@ class SimulatedBeamline(contextlib.AbstractContextManager):
     ``addresses`` maps each Tango device name to its address once started.
     """
 
-    def __init__(self, seed: int = 0, start_timeout_s: float = 30.0) -> None:
+    def __init__(self, seed: int = 0, start_timeout_s: float = 60.0) -> None:
         self.seed = seed
         self.start_timeout_s = start_timeout_s
         self.process: subprocess.Popen[str] | None = None
