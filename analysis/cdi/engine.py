@@ -91,7 +91,8 @@ def phase(
     fit = data.measured & ~free
     shift = np.fft.ifftshift
     # The loop uses unscaled FFTs: the forward one multiplies by sqrt(N) relative to the
-    # orthonormal transform, so the measured amplitudes are scaled alike; 1/N is applied on return.
+    # orthonormal transform, so the measured amplitudes are scaled alike; the support-update
+    # kernel applies the inverse transform's 1/N.
     n_voxels = int(np.prod(data.shape))
     amplitude = be.asarray(shift(np.sqrt(data.intensity)) * np.float32(np.sqrt(n_voxels)), dtype=np.float32)
     fit_d = be.asarray(shift(fit))
@@ -118,6 +119,9 @@ def phase(
 
     total = sum(step.iterations for step in steps)
     history: list[tuple[int, float]] = []
+    # Host copies in FFT order, for the likelihood recorded at each support update.
+    intensity_fft_order = shift(data.intensity)
+    fit_fft_order = shift(fit)
     done = 0
     for step in steps:
         for _ in range(step.iterations):
@@ -129,13 +133,13 @@ def phase(
                     np.fft.fftshift(modulus),
                     settings.support_sigma,
                     settings.support_threshold,
-                    current=np.fft.fftshift(be.asnumpy(support_d)),
+                    current=np.fft.fftshift(be.asnumpy(support_d)) if settings.support_border_only else None,
                     border_only=settings.support_border_only,
                 )
                 if new.any():
                     support_d = be.asarray(shift(new))
                 calc = be.asnumpy(xp.abs(be.fftn(obj)) ** 2)
-                history.append((done, poisson_llk(calc, shift(data.intensity), shift(fit))))
+                history.append((done, poisson_llk(calc, intensity_fft_order, fit_fft_order)))
             if progress is not None:
                 progress(done, total)
     calculated = np.fft.fftshift(be.asnumpy(xp.abs(be.fftn(obj)) ** 2))
