@@ -14,6 +14,8 @@ import scipy.fft
 from scipy import ndimage
 from skimage.registration import phase_cross_correlation
 
+from .symmetry import mirror_through_centre
+
 
 @dataclass(frozen=True)
 class Alignment:
@@ -34,11 +36,8 @@ class Alignment:
 
 
 def twin_of(obj: npt.NDArray) -> npt.NDArray:
-    """rho*(-r) for a centred array: index i -> 2 (N // 2) - i on every axis."""
-    out = np.conj(obj)
-    for axis, n in enumerate(obj.shape):
-        out = np.roll(np.flip(out, axis=axis), 2 * (n // 2) - (n - 1), axis=axis)
-    return out
+    """rho*(-r) for a centred array."""
+    return np.conj(mirror_through_centre(obj))
 
 
 def shift_array(obj: npt.NDArray, shift: npt.ArrayLike) -> npt.NDArray[np.complex64]:

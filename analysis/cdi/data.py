@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .symmetry import mirror_through_centre
+
 
 @dataclass(frozen=True)
 class DiffractionData:
@@ -69,9 +71,4 @@ class DiffractionData:
         if not 0 <= fraction < 0.5:
             raise ValueError(f"free-pixel fraction must be in [0, 0.5), got {fraction}")
         pick = rng.random(self.shape) < fraction / 2
-        # Pair each pixel with its Friedel mate about the array centre (index N - 1 - i for even N
-        # centred at N // 2 means mate = (2 * (N // 2) - i) mod N).
-        mate = pick
-        for axis, n in enumerate(self.shape):
-            mate = np.roll(np.flip(mate, axis=axis), 2 * (n // 2) - (n - 1), axis=axis)
-        return (pick | mate) & self.measured
+        return (pick | mirror_through_centre(pick)) & self.measured
