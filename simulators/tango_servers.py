@@ -11,10 +11,12 @@ Device classes and their attributes (units in the Tango attribute configuration)
 * ``SimNanogoniometerController``: ``d1`` (r, mm), ``d1_min`` (rw, mm).
 * ``SimInOut`` (property ``part``: ``cutoff`` or ``diffuser``): ``inserted`` (rw, bool).
 * ``SimDiffuser``: ``inserted`` (rw, bool), ``spinning`` (rw, bool), ``speed`` (rw, Hz).
-* ``SimMachine``: ``ring_current`` (r, mA), ``injection`` (r, bool).
+* ``SimMachine``: ``ring_current`` (r, mA), ``injection`` (r, bool), ``time_to_injection`` (r, s:
+  the top-up countdown; infinity when none is announced).
 * ``SimLimaDetector`` (property ``detector``): Lima-like, see ``phasebeam.devices.area_detector``.
 * ``SimControl``: simulator knobs that a real beamline has no equivalent of: ``ring_current``
-  (rw, mA), ``injection`` (rw), ``photon_flux`` (rw, photons/s), ``frame_models`` (r, JSON).
+  (rw, mA), ``injection`` (rw), ``photon_flux`` (rw, photons/s), ``frame_models`` (r, JSON),
+  ``ScheduleInjection([delay_s, duration_s])`` (announces a top-up injection).
 """
 
 from __future__ import annotations
@@ -174,6 +176,11 @@ class SimMachine(Device):
     def injection(self) -> bool:
         return _world().injection
 
+    @attribute(dtype=float, unit="s", format="%9.3f")
+    def time_to_injection(self) -> float:
+        # Tango doubles carry infinity: no injection announced.
+        return _world().seconds_to_injection()
+
 
 class SimControl(Device):
     """Knobs of the simulation itself (no real-beamline equivalent)."""
@@ -191,6 +198,11 @@ class SimControl(Device):
 
     def write_injection(self, value: bool) -> None:
         _world().injection = bool(value)
+
+    @command(dtype_in=(float,), doc_in="[delay_s, duration_s]: announce a top-up injection")
+    def ScheduleInjection(self, delay_and_duration: list[float]) -> None:  # noqa: N802 - Tango style
+        delay_s, duration_s = delay_and_duration
+        _world().schedule_injection(delay_s, duration_s)
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE, unit="photons/s", min_value=0.0)
     def photon_flux(self) -> float:

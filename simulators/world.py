@@ -144,7 +144,9 @@ class World:
         self.diffuser_spinning = False
         self.diffuser_speed_hz = 20.0
         self.ring_current_ma = self.settings.nominal_ring_current_ma
-        self.injection = False
+        self.manual_injection = False
+        # Announced top-up injections: (start, stop) in the world's monotonic clock.
+        self.injection_windows: list[tuple[float, float]] = []
         self.d1_min_mm = self.settings.d1_min_mm
         s = self.settings
         # Start tuned and focused at the reference energy, rocking near the Pt(111) reflection.
@@ -226,10 +228,43 @@ class World:
         width = energy / (s.undulator_harmonic * s.undulator_periods)
         return math.exp(-0.5 * ((peak - energy) / width) ** 2)
 
+    @property
+    def injection(self) -> bool:
+        """A top-up injection is in progress now (announced, or switched on by hand)."""
+        return self.injection_at()
+
+    @injection.setter
+    def injection(self, value: bool) -> None:
+        self.manual_injection = bool(value)
+
+    def injection_at(self, t: float | None = None) -> bool:
+        t = self.now() if t is None else t
+        with self.lock:
+            return self.manual_injection or any(start <= t < stop for start, stop in self.injection_windows)
+
+    def schedule_injection(self, delay_s: float, duration_s: float) -> None:
+        """Announce an injection starting ``delay_s`` from now and lasting ``duration_s``."""
+        if not (delay_s >= 0 and duration_s > 0):
+            raise ValueError(f"delay_s={delay_s} must be >= 0 s and duration_s={duration_s} > 0 s")
+        start = self.now() + delay_s
+        with self.lock:
+            self.injection_windows.append((start, start + duration_s))
+
+    def seconds_to_injection(self, t: float | None = None) -> float:
+        """Time to the next announced injection (s): 0 during one, infinity if none is announced."""
+        t = self.now() if t is None else t
+        if self.injection_at(t):
+            return 0.0
+        with self.lock:
+            upcoming = [start - t for start, _ in self.injection_windows if start > t]
+        return min(upcoming, default=math.inf)
+
     def photon_rate(self, t: float | None = None) -> float:
         """Photons per second reaching the sample: zero without stored beam or during injection."""
+        if self.injection_at(t):
+            return 0.0
         with self.lock:
-            if self.ring_current_ma < 1.0 or self.injection:
+            if self.ring_current_ma < 1.0:
                 return 0.0
             s = self.settings
             return s.photon_flux * self.ring_current_ma / s.nominal_ring_current_ma * self.undulator_tuning(t)

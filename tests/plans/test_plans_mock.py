@@ -1,12 +1,16 @@
 """The plans in ophyd-async mock mode: documents, metadata, and nothing moves on bad arguments."""
 
+import math
+
 import pytest
 from bluesky.run_engine import call_in_bluesky_event_loop
 from event_model import DocumentNames, schema_validators
 from ophyd_async.core import get_mock_put
 
+from phasebeam.plans.beam import beam_unavailable
 from phasebeam.plans.knife_edge import knife_edge_calibration
 from phasebeam.plans.rocking import rocking_scan
+from phasebeam.plans.snake import snake_scan
 
 
 def _run(RE, plan):
@@ -133,3 +137,61 @@ def test_units_follow_the_argument_names():
         "energy_ev": "eV",
         "d1_mm": "mm",
     }
+
+
+def test_snake_scan_rows_alternate_and_events_carry_the_beam(RE, mock_beamline):
+    sample = mock_beamline.sample
+    docs = _run(
+        RE,
+        snake_scan(
+            [mock_beamline.eiger], sample, mock_beamline.machine, 0.0, 20.0, 0.0, 10.0, 10.0, exposure_s=0.5
+        ),
+    )
+    start = docs[0][1]
+    assert start["plan_name"] == "snake_scan" and start["shape"] == [2, 3] and start["points"] == 6
+    assert start["units"]["step_um"] == "um" and start["plan_args"]["machine"] == "machine"
+    events = [doc["data"] for name, doc in docs if name == "event"]
+    assert [e["sample-x"] for e in events] == [0.0, 10.0, 20.0, 20.0, 10.0, 0.0]
+    assert [e["sample-y"] for e in events] == [0.0] * 3 + [10.0] * 3
+    assert all(e["machine-ring_current"] == 200.0 and e["machine-injection"] is False for e in events)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"step_um": -1.0}, r"step_um=-1.0 is outside"),
+        ({"exposure_s": 0.0}, r"exposure_s=0.0 is outside"),
+        ({"x_start_um": 5.0, "x_stop_um": -5.0}, r"x_stop=-5.0 must be >= x_start=5.0"),
+        (
+            {"min_ring_current_ma": -1.0},
+            r"min_ring_current_ma=-1.0 is outside the allowed range \[0.0, 1000.0\]",
+        ),
+    ],
+)
+def test_snake_scan_bad_arguments_move_nothing(RE, mock_beamline, kwargs, message):
+    sample = mock_beamline.sample
+    docs = []
+    token = RE.subscribe(lambda name, doc: docs.append(name))
+    try:
+        with pytest.raises(ValueError, match=message):
+            RE(snake_scan([mock_beamline.eiger], sample, mock_beamline.machine, **kwargs))
+    finally:
+        RE.unsubscribe(token)
+    get_mock_put(sample.x.position).assert_not_called()
+    get_mock_put(sample.y.position).assert_not_called()
+    assert docs == []
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ((200.0, False, math.inf), None),
+        ((200.0, True, 0.0), "top-up injection in progress"),
+        ((5.0, False, math.inf), "ring current 5.0 mA below 10.0 mA"),
+        ((200.0, False, 1.0), "next injection in 1.0 s, inside the 2.5 s exposure"),
+        ((200.0, False, 2.6), None),
+    ],
+)
+def test_a_frame_starts_only_if_it_ends_before_the_next_injection(state, reason):
+    current, injection, countdown = state
+    assert beam_unavailable(current, injection, countdown, min_ring_current_ma=10.0, needed_s=2.5) == reason
