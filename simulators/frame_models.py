@@ -17,6 +17,7 @@ import xraydb
 from .bragg_rocking import detector_q_axes, rocking_q_z, rocking_slice
 from .far_field import beamstop_mask, far_field_intensity, gaussian_probe, transmission_window
 from .knife_edge import knife_edge_background
+from .projection import projected_thickness_m
 
 if TYPE_CHECKING:
     from .world import DetectorConfig, World
@@ -96,3 +97,15 @@ def far_field_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArr
     if world.settings.beamstop_radius_px > 0:
         rate[beamstop_mask(shape, world.settings.beamstop_radius_px)] = 0.0
     return rate
+
+
+@register_frame_model("absorption_projection")
+def absorption_projection_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
+    """Bright-field image of the tomography sample at the rotation angle theta: exp(-mu * path)."""
+    energy = world.energy_ev(t)
+    sample = world.tomography_sample
+    _, beta = _delta_beta(sample.formula, sample.density_g_cm3, round(energy, 3))
+    mu_per_m = 4 * np.pi * beta / world.wavelength_m(t)
+    path = projected_thickness_m(sample, world.position("theta", t), config.shape, config.sample_pixel_m)
+    per_pixel = world.photon_rate(t) / (config.shape[0] * config.shape[1])
+    return per_pixel * _flat_field(config.shape) * np.exp(-mu_per_m * path)

@@ -32,6 +32,7 @@ from .crystals import ellipsoid
 from .far_field import SphereParticles
 from .knife_edge import PupilIllumination, projected_disc_illumination
 from .motion import Axis, LimitError
+from .projection import SpheresSample, default_spheres
 
 
 class CollisionError(LimitError):
@@ -166,6 +167,7 @@ class World:
         self.particles = SphereParticles(
             centres_m=self.rng.uniform(-20e-6, 20e-6, size=(80, 2)), radius_m=150e-9
         )
+        self.tomography_sample: SpheresSample = default_spheres()
 
     def place(self, name: str, position: float) -> None:
         """Put an axis at ``position`` at once (simulation set-up; not a move)."""

@@ -11,6 +11,7 @@ from phasebeam.plans.beam import beam_unavailable
 from phasebeam.plans.knife_edge import knife_edge_calibration
 from phasebeam.plans.rocking import rocking_scan
 from phasebeam.plans.snake import snake_scan
+from phasebeam.plans.tomography import tomography_0_180
 
 
 def _run(RE, plan):
@@ -195,3 +196,56 @@ def test_snake_scan_bad_arguments_move_nothing(RE, mock_beamline, kwargs, messag
 def test_a_frame_starts_only_if_it_ends_before_the_next_injection(state, reason):
     current, injection, countdown = state
     assert beam_unavailable(current, injection, countdown, min_ring_current_ma=10.0, needed_s=2.5) == reason
+
+
+def test_tomography_step_mode_takes_the_pairs_in_increasing_angle(RE, mock_beamline):
+    theta = mock_beamline.sample.theta
+    docs = _run(RE, tomography_0_180([mock_beamline.camera], theta, mode="step", pairs=3, exposure_s=0.1))
+    start = docs[0][1]
+    assert start["pairs_deg"] == [[0.0, 180.0], [60.0, 240.0], [120.0, 300.0]]
+    assert [doc["data"]["sample-theta"] for name, doc in docs if name == "event"] == [
+        0,
+        60,
+        120,
+        180,
+        240,
+        300,
+    ]
+
+
+def test_tomography_fly_mode_collects_every_frame_and_restores_the_speed(RE, mock_beamline):
+    theta = mock_beamline.sample.theta
+    docs = _run(
+        RE, tomography_0_180([mock_beamline.camera], theta, images=10, speed_deg_per_s=2.0, exposure_s=0.5)
+    )
+    start = docs[0][1]
+    assert start["plan_args"]["mode"] == "fly" and start["units"]["speed_deg_per_s"] == "deg/s"
+    assert start["angles_deg"][0] == pytest.approx(0.5) and start["stop_deg"] == pytest.approx(10.0)
+    datums = [doc for name, doc in docs if name == "stream_datum"]
+    assert sum(d["indices"]["stop"] - d["indices"]["start"] for d in datums) == 10
+    velocity_puts = [c.args[0] for c in get_mock_put(theta.velocity).call_args_list]
+    assert velocity_puts == [2.0, 1.0]  # the fly speed, then the mock's initial 1 deg/s again
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mode": "spiral"}, r"mode='spiral' is not one of \('step', 'fly'\)"),
+        ({"mode": "step", "pairs": 0}, r"pairs=0 is outside the allowed range \[1, 100000\]"),
+        ({"images": 1}, r"images=1 is outside the allowed range \[2, 1000000\]"),
+        ({"speed_deg_per_s": 0.0}, r"speed_deg_per_s=0.0 is outside"),
+        ({"exposure_s": -1.0}, r"exposure_s=-1.0 is outside"),
+    ],
+)
+def test_tomography_bad_arguments_move_nothing(RE, mock_beamline, kwargs, message):
+    theta = mock_beamline.sample.theta
+    docs = []
+    token = RE.subscribe(lambda name, doc: docs.append(name))
+    try:
+        with pytest.raises(ValueError, match=message):
+            RE(tomography_0_180([mock_beamline.camera], theta, **kwargs))
+    finally:
+        RE.unsubscribe(token)
+    get_mock_put(theta.position).assert_not_called()
+    get_mock_put(theta.velocity).assert_not_called()
+    assert docs == []
