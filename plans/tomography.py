@@ -16,6 +16,30 @@ from .trajectories import fly_angles_deg, pair_angles_deg
 MODES = ("step", "fly")
 
 
+def tomography_angles_deg(
+    mode: str,
+    start_deg: float = 0.0,
+    pairs: int = 450,
+    images: int = 900,
+    speed_deg_per_s: float = 0.2,
+    exposure_s: float = 2.0,
+    deadtime_s: float = 0.0,
+) -> list[float]:
+    """Every angle the rotation will be set to (deg), after checking every argument.
+
+    Step mode: the pairs' angles in increasing order. Fly mode: the start and stop of the turn.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r} is not one of {MODES}")
+    require_range("exposure_s", exposure_s, 1e-6, 3600.0)
+    require_range("deadtime_s", deadtime_s, 0.0, 3600.0)
+    if mode == "step":
+        return sorted(float(a) for a in pair_angles_deg(pairs, start_deg).ravel())
+    # fly_angles_deg checks images, speed and exposure; with a dead time the period is longer.
+    fly_angles_deg(images, speed_deg_per_s, exposure_s, start_deg)
+    return [start_deg, start_deg + speed_deg_per_s * (exposure_s + deadtime_s) * images]
+
+
 def tomography_0_180(
     detectors: Sequence[Any],
     rotation: Any,
@@ -49,10 +73,8 @@ def tomography_0_180(
         deadtime_s: fly mode: detector dead time between frames (s).
         metadata: extra start-document keys.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode={mode!r} is not one of {MODES}")
-    require_range("exposure_s", exposure_s, 1e-6, 3600.0)
-    require_range("deadtime_s", deadtime_s, 0.0, 3600.0)
+    positions = tomography_angles_deg(mode, start_deg, pairs, images, speed_deg_per_s, exposure_s, deadtime_s)
+    yield from check_positions(rotation, positions)
     args = dict(
         detectors=detectors,
         rotation=rotation,
@@ -65,15 +87,13 @@ def tomography_0_180(
         deadtime_s=deadtime_s,
     )
     if mode == "step":
-        pair_list = pair_angles_deg(pairs, start_deg)
-        angles = sorted(float(a) for a in pair_list.ravel())
-        yield from check_positions(rotation, angles)
+        pair_list = pair_angles_deg(pairs, start_deg).tolist()
         md = start_metadata(
-            "tomography_0_180", args, [rotation], metadata, pairs_deg=pair_list.tolist(), angles_deg=angles
+            "tomography_0_180", args, [rotation], metadata, pairs_deg=pair_list, angles_deg=positions
         )
         yield from prepare_exposure(detectors, exposure_s)
         # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.
-        scan_args: list[Any] = [rotation, angles]
+        scan_args: list[Any] = [rotation, positions]
         return (yield from bp.list_scan(list(detectors), *scan_args, md=md))
     return (
         yield from _fly(
@@ -84,11 +104,8 @@ def tomography_0_180(
 
 def _fly(detectors, rotation, start_deg, images, speed_deg_per_s, exposure_s, deadtime_s, args, metadata):
     period_s = exposure_s + deadtime_s
-    # fly_angles_deg checks images, speed and exposure; with a dead time the period is longer.
-    fly_angles_deg(images, speed_deg_per_s, exposure_s, start_deg)
     angles = [float(start_deg + speed_deg_per_s * period_s * (k + 0.5)) for k in range(images)]
     stop_deg = start_deg + speed_deg_per_s * period_s * images
-    yield from check_positions(rotation, [start_deg, stop_deg])
     md = start_metadata(
         "tomography_0_180",
         args,

@@ -8,6 +8,7 @@ from event_model import DocumentNames, schema_validators
 from ophyd_async.core import get_mock_put
 
 from phasebeam.plans.beam import beam_unavailable
+from phasebeam.plans.energy_sweep import energy_sweep
 from phasebeam.plans.knife_edge import knife_edge_calibration
 from phasebeam.plans.rocking import rocking_scan
 from phasebeam.plans.snake import snake_scan
@@ -249,3 +250,78 @@ def test_tomography_bad_arguments_move_nothing(RE, mock_beamline, kwargs, messag
     get_mock_put(theta.position).assert_not_called()
     get_mock_put(theta.velocity).assert_not_called()
     assert docs == []
+
+
+def test_energy_sweep_count_takes_frames_at_each_energy(RE, mock_beamline):
+    docs = _run(
+        RE,
+        energy_sweep(
+            [mock_beamline.camera], mock_beamline.energy, values_ev=[8000.0, 8100.0], frames_per_energy=2
+        ),
+    )
+    start = docs[0][1]
+    assert start["plan_name"] == "energy_sweep" and start["energies_ev"] == [8000.0, 8100.0]
+    assert sum(name == "event" for name, _ in docs) == 4
+
+
+def test_energy_sweep_tomography_is_one_run_per_energy(RE, mock_beamline):
+    docs = _run(
+        RE,
+        energy_sweep(
+            [mock_beamline.camera],
+            mock_beamline.energy,
+            8313.0,
+            8353.0,
+            20.0,
+            inner="tomography",
+            rotation=mock_beamline.sample.theta,
+            tomography={"mode": "step", "pairs": 1, "exposure_s": 0.1},
+        ),
+    )
+    starts = [doc for name, doc in docs if name == "start"]
+    assert [s["energy_ev"] for s in starts] == [8313.0, 8333.0, 8353.0]
+    assert len({s["sweep_uid"] for s in starts}) == 1 and [s["sweep_index"] for s in starts] == [0, 1, 2]
+    assert all(s["plan_name"] == "tomography_0_180" for s in starts)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"values_ev": [8000.0, 40000.0]},
+            r"energy_ev=40000.0 is outside the allowed range \[2000.0, 30000.0\]",
+        ),
+        ({"start_ev": 8000.0, "stop_ev": 8100.0}, r"give values_ev, or all of start_ev, stop_ev and step_ev"),
+        ({"values_ev": [8000.0], "inner": "ptycho"}, r"inner='ptycho' is not one of"),
+        ({"values_ev": [8000.0], "inner": "tomography"}, r"rotation must be given"),
+        ({"values_ev": [8000.0], "frames_per_energy": 0}, r"frames_per_energy=0 is outside"),
+    ],
+)
+def test_energy_sweep_bad_arguments_move_nothing(RE, mock_beamline, kwargs, message):
+    energy = mock_beamline.energy
+    docs = []
+    token = RE.subscribe(lambda name, doc: docs.append(name))
+    try:
+        with pytest.raises(ValueError, match=message):
+            RE(energy_sweep([mock_beamline.camera], energy, **kwargs))
+    finally:
+        RE.unsubscribe(token)
+    for motor in (energy.gap, energy.bragg, mock_beamline.zone_plate.z):
+        get_mock_put(motor.position).assert_not_called()
+    assert docs == []
+
+
+def test_energy_sweep_checks_the_inner_tomography_before_moving(RE, mock_beamline):
+    energy = mock_beamline.energy
+    with pytest.raises(ValueError, match=r"pairs=0 is outside"):
+        RE(
+            energy_sweep(
+                [mock_beamline.camera],
+                energy,
+                values_ev=[8000.0, 8100.0],
+                inner="tomography",
+                rotation=mock_beamline.sample.theta,
+                tomography={"mode": "step", "pairs": 0},
+            )
+        )
+    get_mock_put(energy.bragg.position).assert_not_called()
