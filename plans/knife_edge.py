@@ -1,4 +1,5 @@
-"""Knife-edge calibration of the illumination's angular spectrum I_k (seed 004, Methods, Eq. 6)."""
+"""Knife-edge calibration of the illumination's angular spectrum I_k (seed 004, Methods, Eq. 6), and
+the Foucault test for the cutoff filter's axial position."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 import bluesky.plan_stubs as bps
 import bluesky.plans as bp
+import numpy as np
 
 from .common import check_positions, prepare_exposure, require_range, start_metadata
 from .trajectories import knife_edge_positions_um
@@ -57,3 +59,54 @@ def knife_edge_calibration(
     # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.
     scan_args: list[Any] = [cutoff_filter.edge, positions]
     return (yield from bp.list_scan(list(detectors), *scan_args, md=md))
+
+
+def foucault_test(
+    detectors: Sequence[Any],
+    cutoff_filter: Any,
+    axial_start_mm: float = -2.0,
+    axial_stop_mm: float = 2.0,
+    axial_step_mm: float = 0.5,
+    edge_um: float = 0.0,
+    exposure_s: float = 0.1,
+    metadata: dict[str, Any] | None = None,
+):
+    """Foucault test: with the edge partly in the beam, one image per axial position of the filter.
+
+    In the back focal plane the field darkens uniformly; elsewhere it acquires a gradient across
+    the edge. :func:`phasebeam.analysis.foucault.foucault_focus` finds the zero crossing. The
+    sample must be out of the field of view.
+
+    Args:
+        detectors: the microscope camera (and any other readables).
+        cutoff_filter: a device with ``edge`` (um), ``axial`` (mm) and ``actuator.inserted``.
+        axial_start_mm: first axial position (mm).
+        axial_stop_mm: last axial position (mm), included.
+        axial_step_mm: step (mm).
+        edge_um: where the edge stays across the pupil (um): partly in the beam.
+        exposure_s: exposure per image (s).
+        metadata: extra start-document keys.
+    """
+    require_range("exposure_s", exposure_s, 1e-6, 3600.0)
+    require_range("axial_step_mm", axial_step_mm, 1e-4, 100.0)
+    require_range("axial_start_mm", axial_start_mm, -1000.0, 1000.0)
+    require_range("axial_stop_mm", axial_stop_mm, axial_start_mm + 2 * axial_step_mm, 1000.0)
+    count = int(np.floor((axial_stop_mm - axial_start_mm) / axial_step_mm + 1e-9)) + 1
+    positions = [float(axial_start_mm + k * axial_step_mm) for k in range(count)]
+    yield from check_positions(cutoff_filter.axial, positions)
+    yield from check_positions(cutoff_filter.edge, [edge_um])
+    args = dict(
+        detectors=detectors,
+        cutoff_filter=cutoff_filter,
+        axial_start_mm=axial_start_mm,
+        axial_stop_mm=axial_stop_mm,
+        axial_step_mm=axial_step_mm,
+        edge_um=edge_um,
+        exposure_s=exposure_s,
+    )
+    md = start_metadata("foucault_test", args, [cutoff_filter.axial], metadata)
+    yield from prepare_exposure(detectors, exposure_s)
+    yield from bps.mv(cutoff_filter.actuator.inserted, True, cutoff_filter.edge, edge_um)
+    # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.
+    scan_args: list[Any] = [cutoff_filter.axial, positions]
+    return (yield from bp.list_scan([*detectors, cutoff_filter.edge], *scan_args, md=md))

@@ -9,7 +9,7 @@ from ophyd_async.core import get_mock_put
 
 from phasebeam.plans.beam import beam_unavailable
 from phasebeam.plans.energy_sweep import energy_sweep
-from phasebeam.plans.knife_edge import knife_edge_calibration
+from phasebeam.plans.knife_edge import foucault_test, knife_edge_calibration
 from phasebeam.plans.rocking import rocking_scan
 from phasebeam.plans.snake import snake_scan
 from phasebeam.plans.tomography import tomography_0_180
@@ -325,3 +325,30 @@ def test_energy_sweep_checks_the_inner_tomography_before_moving(RE, mock_beamlin
             )
         )
     get_mock_put(energy.bragg.position).assert_not_called()
+
+
+def test_foucault_test_holds_the_edge_and_steps_the_axial_position(RE, mock_beamline):
+    cutoff = mock_beamline.cutoff_filter
+    docs = _run(RE, foucault_test([mock_beamline.camera], cutoff, -1.0, 1.0, 0.5, edge_um=3.0))
+    events = [doc["data"] for name, doc in docs if name == "event"]
+    assert [e["cutoff_filter-axial"] for e in events] == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert {e["cutoff_filter-edge"] for e in events} == {3.0}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"axial_step_mm": 0.0}, r"axial_step_mm=0.0 is outside"),
+        (
+            {"axial_start_mm": 1.0, "axial_stop_mm": 1.5},
+            r"axial_stop_mm=1.5 is outside the allowed range \[2.0, ",
+        ),
+        ({"exposure_s": 0.0}, r"exposure_s=0.0 is outside"),
+    ],
+)
+def test_foucault_test_bad_arguments_move_nothing(RE, mock_beamline, kwargs, message):
+    cutoff = mock_beamline.cutoff_filter
+    with pytest.raises(ValueError, match=message):
+        RE(foucault_test([mock_beamline.camera], cutoff, **kwargs))
+    get_mock_put(cutoff.axial.position).assert_not_called()
+    get_mock_put(cutoff.edge.position).assert_not_called()

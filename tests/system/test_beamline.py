@@ -179,3 +179,16 @@ def test_knife_edge_plan_frames_recover_the_worlds_illumination(RE_tiled, beamli
     truth /= np.sum(truth * np.diff(frames.positions["cutoff_filter-edge"] * 1e-6))
     error = np.linalg.norm(spectrum.density_per_m - truth) / np.linalg.norm(truth)
     assert error <= 0.05, error
+
+
+def test_foucault_test_finds_the_filter_focus(RE_tiled, beamline, storage):
+    from phasebeam.analysis.foucault import foucault_focus
+    from phasebeam.plans.knife_edge import foucault_test
+    from phasebeam.simulators.world import WorldSettings
+
+    cutoff = beamline.cutoff_filter
+    (uid,) = RE_tiled(foucault_test([beamline.camera], cutoff, -1.5, 2.5, 0.5, edge_um=0.0))
+    RE_tiled(bps.mv(cutoff.actuator.inserted, False, cutoff.axial, 0.0))
+    frames = read_frames(storage.runs, uid, "camera")
+    result = foucault_focus(frames.positions["cutoff_filter-axial"], frames.frames.astype(float))
+    assert result.focus_mm == pytest.approx(WorldSettings().cutoff_focus_mm, abs=0.1)
