@@ -23,6 +23,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 RUNS_CONTAINER = "runs"
+DERIVED_CONTAINER = "derived"
 
 
 class Storage(contextlib.AbstractContextManager):
@@ -58,6 +59,15 @@ class Storage(contextlib.AbstractContextManager):
         assert isinstance(runs, Container)
         self.runs: Container = runs
         self.writer = TiledWriter(runs)
+        # Results derived from runs (live analyses): a plain container beside the runs, each
+        # entry "<raw uid>-<analysis>" with the raw run's uid in its metadata.
+        derived = (
+            client[DERIVED_CONTAINER]
+            if DERIVED_CONTAINER in client
+            else client.create_container(DERIVED_CONTAINER)
+        )
+        assert isinstance(derived, Container)
+        self.derived: Container = derived
 
     @property
     def display_uri(self) -> str:

@@ -1,0 +1,311 @@
+"""The live-analysis framework: follow a run's documents, hand each frame to an analysis in a
+worker thread, and publish its results while the scan runs.
+
+The RunEngine thread only files document fields into dictionaries and a queue: reading frames
+from the detector's HDF5 files, the analysis and the publishing all happen in the worker, so a
+slow analysis cannot slow the scan (it only delays its own results). Results are published at
+most every ``publish_period_s`` (figures at most every ``figure_period_s``: drawing one holds
+Python's interpreter lock for about 0.2 s, time the RunEngine thread would lose), and once more
+when the run stops:
+
+* files in ``output_dir/<run uid>/``: ``<analysis>.h5`` (every array and scalar of the result)
+  and ``<analysis>.png`` (its figure, drawn headless with matplotlib's Agg backend);
+* a container ``<run uid>-<analysis>`` in Tiled (when a client is given), with the arrays and,
+  in its metadata, the scalars, the raw run's uid and the analysis's name.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+import h5py
+import numpy as np
+import numpy.typing as npt
+from event_model import DocumentRouter
+from matplotlib.figure import Figure
+
+log = logging.getLogger(__name__)
+
+#: How long the worker waits for a frame to appear in its file (s): SWMR readers see a frame
+#: shortly after the writer flushes it.
+FRAME_WAIT_S = 10.0
+
+
+@dataclass(frozen=True)
+class FrameItem:
+    """One frame and what the run says about it.
+
+    Attributes:
+        frame: the detector's counts (Y, X).
+        seq_num: its event number in the stream (from 1).
+        positions: the event's other readings (motor readbacks, machine status), by data key.
+        event_time_s: when the event was made (epoch s); for a fly scan, when its StreamDatum came.
+    """
+
+    frame: npt.NDArray
+    seq_num: int
+    positions: Mapping[str, Any]
+    event_time_s: float
+
+
+class LiveAnalysis(Protocol):
+    """What a live analysis provides. ``add`` runs in the worker thread, one frame at a time."""
+
+    name: str
+
+    def start(self, start_doc: Mapping[str, Any]) -> None: ...
+
+    def add(self, item: FrameItem) -> None: ...
+
+    def result(self, final: bool) -> dict[str, Any]:
+        """Arrays and scalars to publish; ``final`` at the run's stop (may add large arrays)."""
+        ...
+
+    def draw(self, figure: Figure) -> None: ...
+
+
+@dataclass(frozen=True)
+class _FrameRef:
+    path: Path
+    dataset: str
+    index: int
+
+
+#: A frame to read and analyse: (where it is, seq_num, the event's other data, event time).
+_Pending = tuple[_FrameRef, int, dict[str, Any], float]
+
+
+class LiveCallback(DocumentRouter):
+    """Feed one detector's frames of each run to ``analysis`` and publish its results.
+
+    Args:
+        analysis: the live analysis.
+        detector: the detector's data key (its name, e.g. ``"camera"``).
+        output_dir: folder for the result files; a sub-folder per run.
+        tiled_client: a writable Tiled container for the derived results, or None.
+        publish_period_s: the least time between two publications of the results (s).
+        figure_period_s: the least time between two drawings of the figure (s).
+        stream: the event stream that holds the frames.
+    """
+
+    def __init__(
+        self,
+        analysis: LiveAnalysis,
+        detector: str,
+        output_dir: str | Path,
+        tiled_client: Any = None,
+        publish_period_s: float = 1.0,
+        figure_period_s: float = 5.0,
+        stream: str = "primary",
+    ) -> None:
+        super().__init__()
+        if publish_period_s < 0 or figure_period_s < 0:
+            raise ValueError(
+                f"publish_period_s={publish_period_s} and figure_period_s={figure_period_s} must be >= 0 s"
+            )
+        self.figure_period_s = figure_period_s
+        self._last_figure = -float("inf")
+        self.analysis = analysis
+        self.detector = detector
+        self.output_dir = Path(output_dir)
+        self.tiled_client = tiled_client
+        self.publish_period_s = publish_period_s
+        self.stream = stream
+        #: Seconds from each frame's event to the publication that first included it.
+        self.latencies_s: list[float] = []
+        #: Files written and Tiled keys made, per run uid.
+        self.published: dict[str, dict[str, Any]] = {}
+        self.errors: list[BaseException] = []
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._start: dict[str, Any] = {}
+        self._descriptors: dict[str, Any] = {}
+        self._resources: dict[str, tuple[Path, str]] = {}
+        self._frames_by_seq: dict[int, _FrameRef] = {}
+        self._events_by_seq: dict[int, tuple[dict[str, Any], float]] = {}
+
+    # --- RunEngine thread: file the documents, queue the frames ----------------------------
+
+    def start(self, doc):
+        self.wait()  # a previous run's publication finishes first
+        self._reset()
+        self._start = dict(doc)
+        self.analysis.start(doc)
+        self._worker = threading.Thread(target=self._work, name=f"live-{self.analysis.name}", daemon=True)
+        self._worker.start()
+        return doc
+
+    def descriptor(self, doc):
+        if doc.get("name") == self.stream:
+            self._descriptors[doc["uid"]] = doc
+        return doc
+
+    def stream_resource(self, doc):
+        if doc.get("data_key") == self.detector:
+            self._resources[doc["uid"]] = (_path_of(doc["uri"]), doc["parameters"]["dataset"])
+        return doc
+
+    def stream_datum(self, doc):
+        resource = self._resources.get(doc["stream_resource"])
+        descriptor = self._descriptors.get(doc["descriptor"])
+        if resource is None or descriptor is None:
+            return doc
+        indices = range(doc["indices"]["start"], doc["indices"]["stop"])
+        seq_nums = range(doc["seq_nums"]["start"], doc["seq_nums"]["stop"])
+        # A stream whose every key is external (a fly scan's collected frames) has no events.
+        has_events = any("external" not in key for key in descriptor["data_keys"].values())
+        for index, seq_num in zip(indices, seq_nums, strict=True):
+            ref = _FrameRef(resource[0], resource[1], index)
+            if not has_events:
+                self._queue.put((ref, seq_num, {}, time.time()))
+            elif seq_num in self._events_by_seq:
+                data, event_time = self._events_by_seq.pop(seq_num)
+                self._queue.put((ref, seq_num, data, event_time))
+            else:
+                self._frames_by_seq[seq_num] = ref
+        return doc
+
+    def event(self, doc):
+        if doc["descriptor"] not in self._descriptors:
+            return doc
+        data = {key: value for key, value in doc["data"].items() if key != self.detector}
+        ref = self._frames_by_seq.pop(doc["seq_num"], None)
+        if ref is None:
+            self._events_by_seq[doc["seq_num"]] = (data, doc["time"])
+        else:
+            self._queue.put((ref, doc["seq_num"], data, doc["time"]))
+        return doc
+
+    def stop(self, doc):
+        self._queue.put(None)
+        return doc
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the current run's frames are analysed and its final results published."""
+        if self._worker is not None:
+            self._worker.join(timeout)
+            if self._worker.is_alive():
+                raise TimeoutError(f"live analysis {self.analysis.name!r} still busy after {timeout} s")
+            self._worker = None
+
+    # --- worker thread ------------------------------------------------------------------
+
+    def _work(self) -> None:
+        last_publish = 0.0
+        unpublished: list[float] = []
+        while True:
+            entry: _Pending | None = None
+            try:
+                entry = self._queue.get(timeout=max(self.publish_period_s, 0.05))
+                if entry is None:
+                    break
+            except queue.Empty:
+                pass
+            if entry is not None:
+                ref, seq_num, data, event_time = entry
+                try:
+                    frame = _read_frame(ref)
+                    self.analysis.add(FrameItem(frame, seq_num, data, event_time))
+                    unpublished.append(event_time)
+                except Exception as error:
+                    log.exception("live analysis %s failed on frame %s", self.analysis.name, seq_num)
+                    self.errors.append(error)
+            if unpublished and time.monotonic() - last_publish >= self.publish_period_s:
+                self._publish(final=False, frame_times=unpublished)
+                unpublished = []
+                last_publish = time.monotonic()
+        self._publish(final=True, frame_times=unpublished)
+
+    def _publish(self, final: bool, frame_times: list[float]) -> None:
+        uid = self._start.get("uid", "no-run")
+        try:
+            result = self.analysis.result(final)
+            folder = self.output_dir / uid
+            folder.mkdir(parents=True, exist_ok=True)
+            h5_path = folder / f"{self.analysis.name}.h5"
+            _write_h5(h5_path, result, self._start, self.analysis.name)
+            record = self.published.setdefault(uid, {})
+            record.update(h5=h5_path, final=final)
+            if final or time.monotonic() - self._last_figure >= self.figure_period_s:
+                png_path = folder / f"{self.analysis.name}.png"
+                figure = Figure(figsize=(6, 4.5), layout="constrained")
+                self.analysis.draw(figure)
+                figure.savefig(png_path, dpi=100)
+                record["png"] = png_path
+                self._last_figure = time.monotonic()
+            if final and self.tiled_client is not None:
+                record["tiled_key"] = _write_tiled(self.tiled_client, uid, self.analysis.name, result)
+        except Exception as error:
+            log.exception("publishing %s failed", self.analysis.name)
+            self.errors.append(error)
+            return
+        now = time.time()
+        self.latencies_s.extend(now - t for t in frame_times)
+
+
+def _path_of(uri: str) -> Path:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("file", ""):
+        raise ValueError(f"frames at {uri!r}: only file:// URIs are read directly")
+    return Path(parsed.path)
+
+
+def _read_frame(ref: _FrameRef) -> npt.NDArray:
+    """The frame at ``ref``, waiting up to FRAME_WAIT_S for the writer to flush it."""
+    deadline = time.monotonic() + FRAME_WAIT_S
+    while True:
+        try:
+            with h5py.File(ref.path, "r", swmr=True, locking=False) as f:
+                dataset = f[ref.dataset]
+                if isinstance(dataset, h5py.Dataset) and dataset.shape[0] > ref.index:
+                    return np.asarray(dataset[ref.index])
+        except (OSError, KeyError):
+            pass  # not created or not flushed yet
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"frame {ref.index} of {ref.path}:{ref.dataset} not there after {FRAME_WAIT_S} s"
+            )
+        time.sleep(0.02)
+
+
+def _scalars(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if np.ndim(v) == 0 and not isinstance(v, bytes)}
+
+
+def _write_h5(path: Path, result: Mapping[str, Any], start: Mapping[str, Any], name: str) -> None:
+    temporary = path.with_suffix(".h5.tmp")
+    with h5py.File(temporary, "w") as f:
+        f.attrs["analysis"] = name
+        f.attrs["raw_uid"] = start.get("uid", "")
+        f.attrs["plan_name"] = start.get("plan_name", "")
+        for key, value in result.items():
+            if np.ndim(value) == 0:
+                f.attrs[key] = value
+            else:
+                f.create_dataset(key, data=np.asarray(value))
+    temporary.replace(path)  # readers never see a half-written file
+
+
+def _write_tiled(client: Any, uid: str, name: str, result: Mapping[str, Any]) -> str:
+    key = f"{uid}-{name}"
+    metadata = {"raw_uid": uid, "analysis": name, **{k: _plain(v) for k, v in _scalars(result).items()}}
+    container = client.create_container(key=key, metadata=metadata)
+    for array_key, value in result.items():
+        if np.ndim(value) > 0:
+            container.write_array(np.asarray(value), key=array_key)
+    return key
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,128 @@
+"""Live analyses on the simulated beamline: results while the scan runs, in files and in Tiled,
+and a slow analysis does not slow the scan."""
+
+import time
+
+import bluesky.plan_stubs as bps
+import bluesky.plans as bp
+import h5py
+import numpy as np
+import pytest
+
+from phasebeam.analysis.optics import bragg_angle_deg
+from phasebeam.callbacks.analyses import KnifeEdgeSpectrum, RockingCurveLive
+from phasebeam.callbacks.live import FrameItem, LiveCallback
+from phasebeam.plans.knife_edge import knife_edge_calibration
+from phasebeam.plans.rocking import rocking_scan
+from phasebeam.simulators.world import PT111_D_SPACING_M, World
+from phasebeam.storage import read_frames
+
+
+def _run_with(RE, callback, plan):
+    token = RE.subscribe(callback)
+    try:
+        (uid,) = RE(plan)
+    finally:
+        RE.unsubscribe(token)
+    callback.wait(timeout=60)
+    assert callback.errors == []
+    return uid
+
+
+def test_live_knife_edge_spectrum_matches_the_worlds_illumination(RE_tiled, beamline, storage, tmp_path):
+    energy_ev = 8000.0
+    RE_tiled(bps.mv(beamline.energy, energy_ev))
+    focal_m = beamline.zone_plate.focal_length_m(energy_ev)
+    live = LiveCallback(
+        KnifeEdgeSpectrum(energy_ev=energy_ev, focal_length_m=focal_m),
+        "camera",
+        tmp_path,
+        storage.derived,
+        0.5,
+    )
+    cutoff = beamline.cutoff_filter
+    uid = _run_with(RE_tiled, live, knife_edge_calibration([beamline.camera], cutoff, -60.0, 60.0, 3.0))
+    RE_tiled(bps.mv(cutoff.actuator.inserted, False))
+    # The published result, read back from Tiled, against the illumination the world was given.
+    derived = storage.derived[f"{uid}-knife_edge_spectrum"]
+    assert derived.metadata["raw_uid"] == uid
+    edge_m = derived["spectrum_edge_m"].read()
+    density = derived["density_per_m"].read()
+    truth = World().illumination.density_at(edge_m)
+    truth /= np.sum(truth * np.abs(np.diff(derived["edge_um"].read() * 1e-6)))
+    error = np.linalg.norm(density - truth) / np.linalg.norm(truth)
+    assert error <= 0.05, error
+    record = live.published[uid]
+    assert record["png"].stat().st_size > 10_000 and record["final"]
+    with h5py.File(record["h5"]) as f:
+        assert f.attrs["raw_uid"] == uid and np.array_equal(f["density_per_m"][()], density)
+    assert len(live.latencies_s) == 41
+
+
+def test_live_rocking_curve_centre_is_the_bragg_angle_and_the_stack_is_complete(
+    RE_tiled, beamline, storage, tmp_path
+):
+    energy_ev = 8000.0
+    RE_tiled(bps.mv(beamline.energy, energy_ev))
+    theta_b = bragg_angle_deg(energy_ev, PT111_D_SPACING_M)
+    live = LiveCallback(RockingCurveLive(), "eiger", tmp_path, storage.derived, 0.5)
+    eta = beamline.diffractometer.eta
+    uid = _run_with(
+        RE_tiled, live, rocking_scan([beamline.eiger], eta, theta_b, -0.1, 0.1, 0.01, exposure_s=0.2)
+    )
+    derived = storage.derived[f"{uid}-rocking_curve"]
+    assert derived.metadata["centre_deg"] == pytest.approx(theta_b, abs=0.005)
+    stack = derived["stack"].read()
+    frames = read_frames(storage.runs, uid, "eiger").frames
+    assert stack.shape == frames.shape == (21, 128, 128)
+    assert np.array_equal(stack, frames.astype(np.float32))  # eta increases, so no reordering
+
+
+class SlowAnalysis:
+    """Takes 0.5 s per frame, five times the exposure."""
+
+    name = "slow"
+
+    def start(self, start_doc):
+        self.count = 0
+
+    def add(self, item: FrameItem) -> None:
+        time.sleep(0.5)
+        self.count += 1
+
+    def result(self, final):
+        return {"frames": self.count}
+
+    def draw(self, figure):
+        figure.subplots().bar([0], [self.count])
+
+
+def test_a_slow_analysis_does_not_slow_the_scan(RE, beamline, tmp_path):
+    frames = 16
+
+    def timed(callback=None):
+        token = RE.subscribe(callback) if callback else None
+        started = time.monotonic()
+        try:
+            RE(bp.count([beamline.camera], frames))
+        finally:
+            if token is not None:
+                RE.unsubscribe(token)
+        duration = time.monotonic() - started
+        if callback is not None:
+            callback.wait(timeout=60)
+        return duration
+
+    timed()  # warm-up
+    live = LiveCallback(SlowAnalysis(), "camera", tmp_path, None, publish_period_s=0.5)
+    # Interleaved, so that a drift of the machine's load weighs on both alike.
+    without, with_slow = [], []
+    for _ in range(2):
+        without.append(timed())
+        with_slow.append(timed(live))
+    assert live.errors == [] and live.analysis.count == frames
+    change = np.median(with_slow) / np.median(without) - 1
+    print(f"scan {without} s without, {with_slow} s with a 0.5 s/frame analysis: {change:+.1%}")
+    assert abs(change) < 0.10, (without, with_slow)
+    # The worker runs 0.5 s per frame behind the scan: the last frame waits for the ones before.
+    assert max(live.latencies_s) > 0.5 * frames - np.median(without)
