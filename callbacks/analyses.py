@@ -76,10 +76,12 @@ class KnifeEdgeSpectrum:
         result = self.result(final=False)
         left, right = figure.subplots(1, 2)
         left.plot(result["edge_um"], result["mean_counts"], "o-", ms=3)
-        left.set(xlabel="edge position (um)", ylabel="mean background (counts)", title="knife-edge scan")
+        left.set(xlabel="edge position (um)", ylabel="mean background (counts)")
+        left.set_title("knife-edge scan", fontsize=9)
         if "k_x_per_m" in result:
             right.plot(result["k_x_per_m"] * 1e-6, result["density_per_m"] * 1e-6, "-")
-        right.set(xlabel="k_x (1/um)", ylabel="I_k (1/um of pupil)", title="angular power spectral density")
+        right.set(xlabel="k_x (1/um)", ylabel="I_k (1/um of pupil)")
+        right.set_title("angular power spectral density I_k", fontsize=9)
 
 
 class RockingCurveLive:
@@ -132,7 +134,8 @@ class RockingCurveLive:
         if self.frames:
             brightest = self.frames[int(np.argmax(self.intensity))]
             right.imshow(np.log10(brightest.astype(float) + 1), cmap="viridis")
-            right.set(title="brightest frame, log10(counts + 1)", xticks=[], yticks=[])
+            right.set(xticks=[], yticks=[])
+            right.set_title("brightest frame, log10(counts + 1)", fontsize=9)
 
 
 class SnakeAccumulator:
@@ -205,10 +208,10 @@ class SnakeAccumulator:
         left, right = figure.subplots(1, 2)
         if self.total is not None:
             left.imshow(np.log10(self.total + 1), cmap="magma")
-        left.set(
-            title=f"sum of {len(self.kept_totals)} kept, {sum(self.rejected.values())} rejected",
-            xticks=[],
-            yticks=[],
+        left.set(xticks=[], yticks=[])
+        left.set_title(
+            f"log10 sum of {len(self.kept_totals)} kept, {sum(self.rejected.values())} rejected", fontsize=9
         )
         right.plot(self.chi2, ".")
-        right.set(xlabel="pattern", ylabel="chi^2 (Eq. 4)", title="streak statistic")
+        right.set(xlabel="pattern", ylabel="chi^2 (Eq. 4)")
+        right.set_title("streak statistic", fontsize=9)

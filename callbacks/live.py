@@ -239,7 +239,7 @@ class LiveCallback(DocumentRouter):
             record.update(h5=h5_path, final=final)
             if final or time.monotonic() - self._last_figure >= self.figure_period_s:
                 png_path = folder / f"{self.analysis.name}.png"
-                figure = Figure(figsize=(6, 4.5), layout="constrained")
+                figure = Figure(figsize=(8, 4), layout="constrained")
                 self.analysis.draw(figure)
                 figure.savefig(png_path, dpi=100)
                 record["png"] = png_path

@@ -29,7 +29,7 @@ def test_step_mode_pairs_are_mirror_images(RE_tiled, beamline, storage, projecti
     image = frames.frames.astype(float)
     for first, second in ((0, 2), (1, 3)):
         mirrored = image[second][:, ::-1]
-        # Equal within Poisson noise (chi^2 per pixel about 2: two noisy images).
+        # Equal within Poisson noise: (a - b)^2 / (a + b) is 1 per pixel on average.
         chi2 = np.mean((image[first] - mirrored) ** 2 / (image[first] + mirrored + 1))
         assert chi2 < 1.2, chi2
         # ...and not merely because the image is symmetric.
