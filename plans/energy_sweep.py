@@ -1,6 +1,7 @@
 """Energy sweeps (seed 004's hyperspectral XSN): move the energy and refocus, then an inner plan."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: bluesky-queueserver validates a plan's arguments with
+# pydantic from its annotations, which must be objects rather than strings.
 
 import uuid
 from collections.abc import Sequence

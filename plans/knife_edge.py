@@ -1,7 +1,8 @@
 """Knife-edge calibration of the illumination's angular spectrum I_k (seed 004, Methods, Eq. 6), and
 the Foucault test for the cutoff filter's axial position."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: bluesky-queueserver validates a plan's arguments with
+# pydantic from its annotations, which must be objects rather than strings.
 
 from collections.abc import Sequence
 from typing import Any

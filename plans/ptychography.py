@@ -1,6 +1,7 @@
 """Ptychographic calibration of the wavefront modulator in the Bragg beam (seed 001, Appendix A)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: bluesky-queueserver validates a plan's arguments with
+# pydantic from its annotations, which must be objects rather than strings.
 
 from collections.abc import Sequence
 from typing import Any

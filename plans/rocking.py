@@ -1,19 +1,21 @@
 """Rocking scans through a Bragg reflection (seed 001), with the modulator in (BCMI) or out (BCDI)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: bluesky-queueserver validates a plan's arguments with
+# pydantic from its annotations, which must be objects rather than strings.
 
 from collections.abc import Sequence
 from typing import Any
 
 import bluesky.plans as bp
+from bluesky.protocols import Movable, Readable
 
 from .common import check_positions, prepare_exposure, require_range, start_metadata
 from .trajectories import rocking_offsets_deg
 
 
 def rocking_scan(
-    detectors: Sequence[Any],
-    eta: Any,
+    detectors: Sequence[Readable],
+    eta: Movable,
     bragg_angle_deg: float,
     start_deg: float = -0.5,
     stop_deg: float = 0.5,

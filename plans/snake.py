@@ -1,6 +1,7 @@
 """Snake raster of the sample under the beam (seed 002's XEDM acquisition), safe against top-up."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: bluesky-queueserver validates a plan's arguments with
+# pydantic from its annotations, which must be objects rather than strings.
 
 from collections.abc import Sequence
 from typing import Any

@@ -1,6 +1,7 @@
 """0/180 tomography (seed 004): step mode in pairs, or fly mode with frames taken on the fly."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: bluesky-queueserver validates a plan's arguments with
+# pydantic from its annotations, which must be objects rather than strings.
 
 from collections.abc import Sequence
 from typing import Any
