@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from bluesky.run_engine import call_in_bluesky_event_loop
+from event_model import DocumentNames, schema_validators
 
 from phasebeam.beamline import Beamline, build_beamline, connect_beamline, simulated_addresses
 from phasebeam.settings import Settings
@@ -43,6 +44,17 @@ def beamline(sim, settings, RE) -> Beamline:
 
 @pytest.fixture
 def RE_tiled(RE, storage):
-    token = RE.subscribe(storage.writer)
+    """The RunEngine writing to Tiled; every document it emits is checked against event-model."""
+    invalid: list[str] = []
+
+    def validate(name, doc):
+        try:
+            schema_validators[DocumentNames[name]].validate(doc)
+        except Exception as error:
+            invalid.append(f"{name}: {error}")
+
+    tokens = [RE.subscribe(storage.writer), RE.subscribe(validate)]
     yield RE
-    RE.unsubscribe(token)
+    for token in tokens:
+        RE.unsubscribe(token)
+    assert invalid == [], invalid[:3]
