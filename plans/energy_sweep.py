@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: bluesky-queueserver validates a plan's arguments with
 # pydantic from its annotations, which must be objects rather than strings.
 
+import inspect
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -92,15 +93,7 @@ def energy_sweep(
     if rotation is None:
         raise ValueError("rotation must be given for inner='tomography'")
     inner_kwargs = dict(tomography or {})
-    unknown = set(inner_kwargs) - {
-        "mode",
-        "start_deg",
-        "pairs",
-        "images",
-        "speed_deg_per_s",
-        "exposure_s",
-        "deadtime_s",
-    }
+    unknown = set(inner_kwargs) - set(inspect.signature(tomography_angles_deg).parameters)
     if unknown:
         raise ValueError(f"tomography has unknown keys {sorted(unknown)}")
     yield from check_positions(rotation, tomography_angles_deg(**{"mode": "fly", **inner_kwargs}))

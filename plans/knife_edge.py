@@ -9,10 +9,9 @@ from typing import Any
 
 import bluesky.plan_stubs as bps
 import bluesky.plans as bp
-import numpy as np
 
 from .common import check_positions, prepare_exposure, require_range, start_metadata
-from .trajectories import knife_edge_positions_um
+from .trajectories import axial_positions_mm, knife_edge_positions_um
 
 
 def knife_edge_calibration(
@@ -89,11 +88,7 @@ def foucault_test(
         metadata: extra start-document keys.
     """
     require_range("exposure_s", exposure_s, 1e-6, 3600.0)
-    require_range("axial_step_mm", axial_step_mm, 1e-4, 100.0)
-    require_range("axial_start_mm", axial_start_mm, -1000.0, 1000.0)
-    require_range("axial_stop_mm", axial_stop_mm, axial_start_mm + 2 * axial_step_mm, 1000.0)
-    count = int(np.floor((axial_stop_mm - axial_start_mm) / axial_step_mm + 1e-9)) + 1
-    positions = [float(axial_start_mm + k * axial_step_mm) for k in range(count)]
+    positions = [float(p) for p in axial_positions_mm(axial_start_mm, axial_stop_mm, axial_step_mm)]
     yield from check_positions(cutoff_filter.axial, positions)
     yield from check_positions(cutoff_filter.edge, [edge_um])
     args = dict(

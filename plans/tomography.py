@@ -36,8 +36,7 @@ def tomography_angles_deg(
     require_range("deadtime_s", deadtime_s, 0.0, 3600.0)
     if mode == "step":
         return sorted(float(a) for a in pair_angles_deg(pairs, start_deg).ravel())
-    # fly_angles_deg checks images, speed and exposure; with a dead time the period is longer.
-    fly_angles_deg(images, speed_deg_per_s, exposure_s, start_deg)
+    fly_angles_deg(images, speed_deg_per_s, exposure_s, start_deg, deadtime_s)  # checks them
     return [start_deg, start_deg + speed_deg_per_s * (exposure_s + deadtime_s) * images]
 
 
@@ -98,15 +97,17 @@ def tomography_0_180(
         return (yield from bp.list_scan(list(detectors), *scan_args, md=md))
     return (
         yield from _fly(
-            detectors, rotation, start_deg, images, speed_deg_per_s, exposure_s, deadtime_s, args, metadata
+            detectors, rotation, positions, images, speed_deg_per_s, exposure_s, deadtime_s, args, metadata
         )
     )
 
 
-def _fly(detectors, rotation, start_deg, images, speed_deg_per_s, exposure_s, deadtime_s, args, metadata):
+def _fly(
+    detectors, rotation, start_stop_deg, images, speed_deg_per_s, exposure_s, deadtime_s, args, metadata
+):
+    start_deg, stop_deg = start_stop_deg
     period_s = exposure_s + deadtime_s
-    angles = [float(start_deg + speed_deg_per_s * period_s * (k + 0.5)) for k in range(images)]
-    stop_deg = start_deg + speed_deg_per_s * period_s * images
+    angles = fly_angles_deg(images, speed_deg_per_s, exposure_s, start_deg, deadtime_s).tolist()
     md = start_metadata(
         "tomography_0_180",
         args,

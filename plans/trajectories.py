@@ -83,9 +83,14 @@ def pair_angles_deg(pairs: int, start_deg: float = 0.0) -> npt.NDArray[np.float6
 
 
 def fly_angles_deg(
-    images: int = 900, speed_deg_per_s: float = 0.2, exposure_s: float = 2.0, start_deg: float = 0.0
+    images: int = 900,
+    speed_deg_per_s: float = 0.2,
+    exposure_s: float = 2.0,
+    start_deg: float = 0.0,
+    deadtime_s: float = 0.0,
 ) -> npt.NDArray[np.float64]:
-    """Mid-exposure rotation angles (deg) of a continuous-rotation fly scan.
+    """Mid-exposure rotation angles (deg) of a continuous-rotation fly scan, one frame every
+    exposure + dead time.
 
     Seed 004: 900 images at 0.2 deg/s with 2 s exposures (0.4 deg per image, 360 deg, 30 min).
     """
@@ -93,7 +98,8 @@ def fly_angles_deg(
         raise ValueError(f"images={images} is outside the allowed range [2, 1000000]")
     _require("speed_deg_per_s", speed_deg_per_s, 0, 360, low_open=True)
     _require("exposure_s", exposure_s, 0, 3600, low_open=True)
-    per_image = speed_deg_per_s * exposure_s
+    _require("deadtime_s", deadtime_s, 0, 3600)
+    per_image = speed_deg_per_s * (exposure_s + deadtime_s)
     return start_deg + per_image * (np.arange(images, dtype=np.float64) + 0.5)
 
 
@@ -123,6 +129,14 @@ def energies_ev(
     for value in energies:
         _require("energy_ev", float(value), low_ev, high_ev)
     return energies
+
+
+def axial_positions_mm(start_mm: float, stop_mm: float, step_mm: float) -> npt.NDArray[np.float64]:
+    """Axial positions (mm) of the Foucault test, both ends included, at least 3 of them."""
+    _require("axial_step_mm", step_mm, 1e-4, 100.0)
+    _require("axial_start_mm", start_mm, -1000.0, 1000.0)
+    _require("axial_stop_mm", stop_mm, start_mm + 2 * step_mm, 1000.0)
+    return _inclusive_range("axial", start_mm, stop_mm, step_mm)
 
 
 def knife_edge_positions_um(
