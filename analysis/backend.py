@@ -32,6 +32,12 @@ class Backend:
             return self._fft.fftn(a, axes=axes, norm="ortho", workers=-1)
         return self._fft.fftn(a, axes=axes, norm="ortho")
 
+    def ifftn(self, a, axes=None):
+        """Orthonormal inverse FFT, over all axes by default."""
+        if self.name == "numpy":
+            return self._fft.ifftn(a, axes=axes, norm="ortho", workers=-1)
+        return self._fft.ifftn(a, axes=axes, norm="ortho")
+
     def fftn_unscaled(self, a):
         """Forward FFT with no normalisation (sum over the array); ``a`` is kept."""
         if self.name == "numpy":
