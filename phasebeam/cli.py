@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     cdi.add_argument("--keep", type=int, default=3, help="best runs (by free LLK) to decompose (default 3)")
     cdi.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
     cdi.add_argument("--seed", type=int, default=0, help="random seed of the first run")
+    from .reconstruct_xsn import add_arguments
+
+    add_arguments(methods)
     return parser
 
 
@@ -90,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         from .reconstruct import reconstruct_cdi
 
         return reconstruct_cdi(args)
+    if args.command == "reconstruct" and args.method == "xsn":
+        from .reconstruct_xsn import reconstruct_xsn
+
+        return reconstruct_xsn(args)
+    if args.command == "reconstruct" and args.method == "xsn-tomo":
+        from .reconstruct_xsn import reconstruct_xsn_tomography
+
+        return reconstruct_xsn_tomography(args)
     if args.command in ("sim", "reconstruct"):
         parser.parse_args([args.command, "--help"])
     parser.print_help()

@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 import xraydb
+from scipy.ndimage import gaussian_filter
+
+from phasebeam.analysis.xsn.forward import xsn_image
+from phasebeam.analysis.xsn.materials import transmittance_exponents
+from phasebeam.analysis.xsn.optics import XsnOptics
 
 from .bragg_rocking import detector_q_axes, rocking_q_z, rocking_slice
 from .far_field import beamstop_mask, far_field_intensity, gaussian_probe, transmission_window
@@ -109,3 +114,57 @@ def absorption_projection_frame(world: World, config: DetectorConfig, t: float) 
     path = projected_thickness_m(sample, world.position("theta", t), config.shape, config.sample_pixel_m)
     per_pixel = world.photon_rate(t) / (config.shape[0] * config.shape[1])
     return per_pixel * _flat_field(config.shape) * np.exp(-mu_per_m * path)
+
+
+#: Scintillator PSF of the XSN camera at the sample plane (seed 004: 72 nm FWHM).
+XSN_PSF_FWHM_M = 72e-9
+
+
+def xsn_optics_of_world(world: World, config: DetectorConfig, t: float) -> XsnOptics | None:
+    """The microscope's optics now (None when the knife edge blocks every illumination mode)."""
+    energy = world.energy_ev(t)
+    wavelength = world.wavelength_m(t)
+    to_frequency = 1.0 / (wavelength * world.zone_plate_focal_length_m(energy))
+    s = world.settings
+    radius = s.zone_plate_diameter_m / 2 * to_frequency  # NA / lambda of the zone plate
+    cutoff = world.position("cutoff_edge", t) * 1e-6 * to_frequency if world.cutoff_inserted else -radius
+    cutoff = max(cutoff, -radius * (1 - 1e-9))
+    if cutoff >= radius:
+        return None
+    x = world.illumination.positions_m
+    weight = world.illumination.density_per_m * np.gradient(x)
+    frequency = x * to_frequency
+    used = (weight > 1e-6 * weight.max()) & (np.abs(frequency) < 0.5 / config.sample_pixel_m)
+    if not np.any(weight[used] * (frequency[used] >= cutoff)):
+        return None
+    return XsnOptics(
+        config.sample_pixel_m, wavelength, radius * wavelength, cutoff, frequency[used], weight[used]
+    )
+
+
+@register_frame_model("xsn")
+def xsn_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
+    """XSN image of the tomography sample at theta through the diffuser, zone plate and knife edge.
+
+    Seed 004, Eq. 1 with the world's illumination, the knife edge's position in the pupil, the
+    sample's rotation and the energy; then the scintillator blur. An empty field gives the
+    knife-edge background of :func:`knife_edge_frame`.
+    """
+    optics = xsn_optics_of_world(world, config, t)
+    if optics is None:
+        return np.zeros(config.shape)
+    sample = world.tomography_sample
+    energy = world.energy_ev(t)
+    delta, beta = _delta_beta(sample.formula, sample.density_g_cm3, round(energy, 3))
+    path = projected_thickness_m(sample, world.position("theta", t), config.shape, config.sample_pixel_m)
+    alpha, phi = transmittance_exponents(delta * path, beta * path, optics.wavelength_m)
+    image = xsn_image(alpha, phi, optics)
+    sigma_px = XSN_PSF_FWHM_M / (2 * np.sqrt(2 * np.log(2))) / config.sample_pixel_m
+    image = gaussian_filter(image, sigma_px, mode="wrap")
+    passed = float(world.illumination.passed_fraction(optics.cutoff_frequency_per_m / _to_frequency(world, t)))
+    per_pixel = world.photon_rate(t) / (config.shape[0] * config.shape[1])
+    return per_pixel * passed * _flat_field(config.shape) * image
+
+
+def _to_frequency(world: World, t: float) -> float:
+    return 1.0 / (world.wavelength_m(t) * world.zone_plate_focal_length_m(world.energy_ev(t)))

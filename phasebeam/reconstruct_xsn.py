@@ -1,0 +1,156 @@
+"""``phasebeam reconstruct xsn`` and ``xsn-tomo``: XSN pairs and tomograms from files or Tiled."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ._version import __version__
+
+# The analysis stack (scikit-image, numba, algotom) loads only when a command runs, not for --help.
+
+
+def add_arguments(methods: argparse._SubParsersAction) -> None:
+    xsn = methods.add_parser("xsn", help="XSN field (absorption, phase) of one 0/180 pair file (seed 004)")
+    xsn.add_argument("input", help="pair file (HDF5, see the README: image_0, image_180, optics)")
+    xsn.add_argument("--out", required=True, help="output HDF5 file")
+    tomo = methods.add_parser("xsn-tomo", help="XSN tomogram (delta, beta) from a stack file or a Tiled run")
+    tomo.add_argument("input", nargs="?", help="stack file (images_0, images_180, angles_deg, optics)")
+    tomo.add_argument("--out", required=True, help="output HDF5 file")
+    tomo.add_argument("--run", metavar="UID", help="read the pairs of this tomography run from Tiled instead")
+    tomo.add_argument("--optics", help="optics file for --run (pixel_size_m, wavelength_m, ... as in a pair file)")
+    tomo.add_argument("--detector", default="camera", help="detector field of --run (default camera)")
+    tomo.add_argument("--angle-field", default="sample-theta", help="rotation field of --run (default sample-theta)")
+    tomo.add_argument("--data-dir", help="data folder of the embedded Tiled (default $PHASEBEAM_DATA_DIR)")
+    tomo.add_argument("--tiled", metavar="URI", help="Tiled server holding --run")
+    tomo.add_argument("--api-key", help="API key of --tiled")
+    for p in (xsn, tomo):
+        p.add_argument("--iterations", type=int, default=7, help="quasi-Newton iterations (1 = linear)")
+        p.add_argument("--epsilon", type=float, default=1e-8, help="Tikhonov regulariser (default 1e-8)")
+        p.add_argument("--otf-trim", type=float, default=0.8, help="trim where |F{PSF_alpha}| < this (0.8)")
+        p.add_argument("--no-register", action="store_true", help="skip the 0/180 registration")
+        p.add_argument("--edge-reference-px", type=int, default=0, help="refer each row to its empty ends (px)")
+        p.add_argument(
+            "--psf-fwhm-m", type=float, help="scintillator PSF FWHM at the sample (m); overrides the file's"
+        )
+        p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
+
+
+def _fail(message: str) -> int:
+    print(f"phasebeam reconstruct: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _options(args: argparse.Namespace, psf: float | None) -> dict:
+    if args.iterations < 1:
+        raise ValueError(f"--iterations must be >= 1, got {args.iterations}")
+    return {
+        "scintillator_psf_fwhm_m": args.psf_fwhm_m if args.psf_fwhm_m is not None else psf,
+        "register": not args.no_register,
+        "iterations": args.iterations,
+        "epsilon": args.epsilon,
+        "otf_trim": args.otf_trim,
+        "edge_reference_px": args.edge_reference_px,
+        "backend": args.backend,
+    }
+
+
+def reconstruct_xsn(args: argparse.Namespace) -> int:
+    """One pair file to an HDF5 of absorption and phase; bad input fails before any work."""
+    from phasebeam.analysis.xsn.pair_file import read_images, read_optics, write_fields
+    from phasebeam.analysis.xsn.pipeline import reconstruct_pair
+
+    try:
+        optics = read_optics(args.input)
+        arrays = read_images(
+            args.input, ("image_0", "image_180", "flat_0", "flat_180", "scintillator_psf_fwhm_m"), ndim=2
+        )
+        psf = arrays["scintillator_psf_fwhm_m"]
+        options = _options(args, None if psf is None else float(psf))
+        start = time.perf_counter()
+        result = reconstruct_pair(
+            arrays["image_0"], arrays["image_180"], optics, arrays["flat_0"], arrays["flat_180"], **options
+        )
+    except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
+        return _fail(str(exc).strip("'\""))
+    settings = dict(result.field.settings, program="phasebeam", version=__version__, input=str(args.input))
+    settings["scintillator_psf_fwhm_m"] = options["scintillator_psf_fwhm_m"]
+    if result.registration is not None:
+        settings["registration_shift_px"] = list(result.registration.shift_px)
+    write_fields(args.out, result.field.absorption, result.field.phase, optics, settings)
+    print(
+        f"wrote {args.out}: phase {result.field.phase.min():.3f} to {result.field.phase.max():.3f} rad, "
+        f"residual {result.field.residual[0]:.4f} -> {result.field.residual[-1]:.4f} of the background, "
+        f"{time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
+def _frames_from_tiled(args: argparse.Namespace):
+    from .settings import Settings
+    from .storage import Storage, read_frames
+
+    settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
+    with Storage(settings) as storage:
+        frames = read_frames(storage.runs, args.run, args.detector)
+    if args.angle_field not in frames.positions:
+        raise KeyError(f"run {args.run} has no field {args.angle_field!r}; it has {sorted(frames.positions)}")
+    return frames.frames, frames.positions[args.angle_field]
+
+
+def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
+    """Pairs from a stack file or a Tiled run, each reconstructed, then FBP of alpha and phi."""
+    import h5py
+    import numpy as np
+    from tqdm import tqdm
+
+    from phasebeam.analysis.xsn.pair_file import read_images, read_optics, write_tomogram
+    from phasebeam.analysis.xsn.pipeline import pairs_from_frames, reconstruct_pairs
+    from phasebeam.analysis.xsn.tomography import refractive_index_tomogram
+
+    try:
+        if (args.input is None) == (args.run is None):
+            raise ValueError("give either a stack file or --run UID (with --optics)")
+        if args.run is not None:
+            if args.optics is None:
+                raise ValueError("--run needs --optics FILE with the microscope's optics")
+            optics = read_optics(args.optics)
+            frames, angles = _frames_from_tiled(args)
+            images_0, images_180, angles = pairs_from_frames(frames, angles)
+            flats: dict = {"flat_0": None, "flat_180": None}
+            psf = None
+        else:
+            optics = read_optics(args.input)
+            arrays = read_images(
+                args.input,
+                ("images_0", "images_180", "flat_0", "flat_180", "scintillator_psf_fwhm_m"),
+                ndim=3,
+            )
+            with h5py.File(args.input, "r") as f:
+                angles = np.asarray(f["angles_deg"][()], dtype=np.float64)
+            images_0, images_180 = arrays["images_0"], arrays["images_180"]
+            flats = {"flat_0": arrays["flat_0"], "flat_180": arrays["flat_180"]}
+            psf = arrays["scintillator_psf_fwhm_m"]
+        options = _options(args, None if psf is None else float(psf))
+        assert images_0 is not None and images_180 is not None
+        if angles.shape != (images_0.shape[0],):
+            raise ValueError(f"angles_deg has {angles.shape} for {images_0.shape[0]} pairs")
+    except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
+        return _fail(str(exc).strip("'\""))
+    start = time.perf_counter()
+    with tqdm(total=images_0.shape[0], unit="pair", desc="fields", file=sys.stderr) as bar:
+        alpha, phi, _ = reconstruct_pairs(
+            images_0, images_180, optics, progress=lambda d, _t: bar.update(d - bar.n), **flats, **options
+        )
+    with tqdm(total=2 * alpha.shape[1], unit="slice", desc="back projection", file=sys.stderr) as bar:
+        tomo = refractive_index_tomogram(
+            alpha, phi, angles, optics.wavelength_m, optics.pixel_size_m, progress=lambda d, _t: bar.update(d - bar.n)
+        )
+    settings = dict(options, program="phasebeam", version=__version__, input=str(args.input or args.run))
+    write_tomogram(args.out, tomo.delta, tomo.beta, tomo.voxel_m, angles, optics, settings, (alpha, phi))
+    print(
+        f"wrote {args.out}: {tomo.delta.shape} voxels of {tomo.voxel_m * 1e9:.1f} nm from {angles.size} pairs, "
+        f"delta up to {tomo.delta.max():.3g}, beta up to {tomo.beta.max():.3g}, {time.perf_counter() - start:.1f} s"
+    )
+    return 0
