@@ -73,8 +73,14 @@ def algotom_fbp(sino: np.ndarray, angles: np.ndarray) -> np.ndarray:
 
     n = sino.shape[1]
     return rec.fbp_reconstruction(
-        sino, (n - 1) / 2, angles=np.deg2rad(angles), ratio=1.0, ramp_win=None, filter_name=None,
-        apply_log=False, gpu=False,
+        sino,
+        (n - 1) / 2,
+        angles=np.deg2rad(angles),
+        ratio=1.0,
+        ramp_win=None,
+        filter_name=None,
+        apply_log=False,
+        gpu=False,
     )
 
 
@@ -93,7 +99,11 @@ def main() -> None:
         c = (np.arange(n) - (n - 1) / 2) / (n / 2)
         inside = (c[:, None] ** 2 + c[None, :] ** 2) < 0.95**2
         row = {}
-        for name, fbp in (("scikit-image", skimage_fbp), ("astra-toolbox", astra_fbp), ("algotom", algotom_fbp)):
+        for name, fbp in (
+            ("scikit-image", skimage_fbp),
+            ("astra-toolbox", astra_fbp),
+            ("algotom", algotom_fbp),
+        ):
             try:
                 fbp(sino, angles)  # warm-up (imports, plans)
                 start = time.perf_counter()

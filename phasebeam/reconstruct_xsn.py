@@ -19,9 +19,13 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     tomo.add_argument("input", nargs="?", help="stack file (images_0, images_180, angles_deg, optics)")
     tomo.add_argument("--out", required=True, help="output HDF5 file")
     tomo.add_argument("--run", metavar="UID", help="read the pairs of this tomography run from Tiled instead")
-    tomo.add_argument("--optics", help="optics file for --run (pixel_size_m, wavelength_m, ... as in a pair file)")
+    tomo.add_argument(
+        "--optics", help="optics file for --run (pixel_size_m, wavelength_m, ... as in a pair file)"
+    )
     tomo.add_argument("--detector", default="camera", help="detector field of --run (default camera)")
-    tomo.add_argument("--angle-field", default="sample-theta", help="rotation field of --run (default sample-theta)")
+    tomo.add_argument(
+        "--angle-field", default="sample-theta", help="rotation field of --run (default sample-theta)"
+    )
     tomo.add_argument("--data-dir", help="data folder of the embedded Tiled (default $PHASEBEAM_DATA_DIR)")
     tomo.add_argument("--tiled", metavar="URI", help="Tiled server holding --run")
     tomo.add_argument("--api-key", help="API key of --tiled")
@@ -30,11 +34,20 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
         p.add_argument("--epsilon", type=float, default=1e-8, help="Tikhonov regulariser (default 1e-8)")
         p.add_argument("--otf-trim", type=float, default=0.8, help="trim where |F{PSF_alpha}| < this (0.8)")
         p.add_argument("--no-register", action="store_true", help="skip the 0/180 registration")
-        p.add_argument("--edge-reference-px", type=int, default=0, help="refer each row to its empty ends (px)")
+        p.add_argument(
+            "--edge-reference-px", type=int, default=0, help="refer each row to its empty ends (px)"
+        )
         p.add_argument(
             "--psf-fwhm-m", type=float, help="scintillator PSF FWHM at the sample (m); overrides the file's"
         )
         p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
+
+
+def _advance(bar):
+    def advance(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    return advance
 
 
 def _fail(message: str) -> int:
@@ -69,15 +82,15 @@ def reconstruct_xsn(args: argparse.Namespace) -> int:
         psf = arrays["scintillator_psf_fwhm_m"]
         options = _options(args, None if psf is None else float(psf))
         start = time.perf_counter()
-        result = reconstruct_pair(
-            arrays["image_0"], arrays["image_180"], optics, arrays["flat_0"], arrays["flat_180"], **options
-        )
+        image_0, image_180 = arrays["image_0"], arrays["image_180"]
+        assert image_0 is not None and image_180 is not None  # required names: read_images raised
+        result = reconstruct_pair(image_0, image_180, optics, arrays["flat_0"], arrays["flat_180"], **options)
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
         return _fail(str(exc).strip("'\""))
     settings = dict(result.field.settings, program="phasebeam", version=__version__, input=str(args.input))
     settings["scintillator_psf_fwhm_m"] = options["scintillator_psf_fwhm_m"]
     if result.registration is not None:
-        settings["registration_shift_px"] = list(result.registration.shift_px)
+        settings["registration_shift_px"] = str(list(result.registration.shift_px))
     write_fields(args.out, result.field.absorption, result.field.phase, optics, settings)
     print(
         f"wrote {args.out}: phase {result.field.phase.min():.3f} to {result.field.phase.max():.3f} rad, "
@@ -128,7 +141,9 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
                 ndim=3,
             )
             with h5py.File(args.input, "r") as f:
-                angles = np.asarray(f["angles_deg"][()], dtype=np.float64)
+                node = f["angles_deg"]
+                assert isinstance(node, h5py.Dataset)
+                angles = np.asarray(node[()], dtype=np.float64)
             images_0, images_180 = arrays["images_0"], arrays["images_180"]
             flats = {"flat_0": arrays["flat_0"], "flat_180": arrays["flat_180"]}
             psf = arrays["scintillator_psf_fwhm_m"]
@@ -141,16 +156,22 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with tqdm(total=images_0.shape[0], unit="pair", desc="fields", file=sys.stderr) as bar:
         alpha, phi, _ = reconstruct_pairs(
-            images_0, images_180, optics, progress=lambda d, _t: bar.update(d - bar.n), **flats, **options
+            images_0, images_180, optics, progress=_advance(bar), **flats, **options
         )
     with tqdm(total=2 * alpha.shape[1], unit="slice", desc="back projection", file=sys.stderr) as bar:
         tomo = refractive_index_tomogram(
-            alpha, phi, angles, optics.wavelength_m, optics.pixel_size_m, progress=lambda d, _t: bar.update(d - bar.n)
+            alpha,
+            phi,
+            angles,
+            optics.wavelength_m,
+            optics.pixel_size_m,
+            progress=_advance(bar),
         )
     settings = dict(options, program="phasebeam", version=__version__, input=str(args.input or args.run))
     write_tomogram(args.out, tomo.delta, tomo.beta, tomo.voxel_m, angles, optics, settings, (alpha, phi))
     print(
-        f"wrote {args.out}: {tomo.delta.shape} voxels of {tomo.voxel_m * 1e9:.1f} nm from {angles.size} pairs, "
-        f"delta up to {tomo.delta.max():.3g}, beta up to {tomo.beta.max():.3g}, {time.perf_counter() - start:.1f} s"
+        f"wrote {args.out}: {tomo.delta.shape} voxels of {tomo.voxel_m * 1e9:.1f} nm from {angles.size} "
+        f"pairs, delta up to {tomo.delta.max():.3g}, beta up to {tomo.beta.max():.3g}, "
+        f"{time.perf_counter() - start:.1f} s"
     )
     return 0

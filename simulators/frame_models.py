@@ -161,7 +161,9 @@ def xsn_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.
     image = xsn_image(alpha, phi, optics)
     sigma_px = XSN_PSF_FWHM_M / (2 * np.sqrt(2 * np.log(2))) / config.sample_pixel_m
     image = gaussian_filter(image, sigma_px, mode="wrap")
-    passed = float(world.illumination.passed_fraction(optics.cutoff_frequency_per_m / _to_frequency(world, t)))
+    passed = float(
+        world.illumination.passed_fraction(optics.cutoff_frequency_per_m / _to_frequency(world, t))
+    )
     per_pixel = world.photon_rate(t) / (config.shape[0] * config.shape[1])
     return per_pixel * passed * _flat_field(config.shape) * image
 

@@ -65,7 +65,9 @@ class XsnMicroscope:
 
     @property
     def focal_length_m(self) -> float:
-        return zone_plate_focal_length_m(self.zone_plate_diameter_m, self.zone_plate_outer_zone_m, self.energy_ev)
+        return zone_plate_focal_length_m(
+            self.zone_plate_diameter_m, self.zone_plate_outer_zone_m, self.energy_ev
+        )
 
     def optics(self, pixel_size_m: float | None = None) -> XsnOptics:
         """The microscope as the reconstruction sees it (true I_k, camera pixels by default)."""

@@ -100,7 +100,7 @@ class Phantom:
         xs = (np.arange(columns) - (columns - 1) / 2) * pixel_m
         ys = (np.arange(rows) - (rows - 1) / 2) * pixel_m
         xg, yg = np.meshgrid(xs, ys)
-        origin = np.stack([xg * math.cos(theta), yg, xg * math.sin(theta)], axis=-1)
+        origin = np.stack([xg * math.cos(theta), yg, xg * math.sin(theta)], axis=-1).astype(np.float64)
         direction = np.array([-math.sin(theta), 0.0, math.cos(theta)])
         delta_path = np.zeros(shape)
         beta_path = np.zeros(shape)
@@ -114,7 +114,7 @@ class Phantom:
     def _grid(self, shape: tuple[int, int, int], voxel_m: float) -> npt.NDArray[np.float64]:
         axes = [(np.arange(n) - (n - 1) / 2) * voxel_m for n in shape]
         z, y, x = np.meshgrid(*axes, indexing="ij")
-        return np.stack([x, y, z], axis=-1)
+        return np.stack([x, y, z], axis=-1).astype(np.float64)
 
     def index_volume(
         self, shape: tuple[int, int, int], voxel_m: float, energy_ev: float

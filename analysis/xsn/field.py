@@ -186,7 +186,11 @@ def reconstruct_field(
             on_iteration(j, chosen.asnumpy(alpha).astype(np.float64), chosen.asnumpy(phi).astype(np.float64))
     modelled = [m.intensity(alpha, phi) for m in inverse.models]
     residual.append(
-        float(xp.sqrt(0.5 * (xp.mean((measured[0] - modelled[0]) ** 2) + xp.mean((measured[1] - modelled[1]) ** 2))))
+        float(
+            xp.sqrt(
+                0.5 * (xp.mean((measured[0] - modelled[0]) ** 2) + xp.mean((measured[1] - modelled[1]) ** 2))
+            )
+        )
     )
     alpha_out = chosen.asnumpy(alpha).astype(np.float64)
     phi_out = chosen.asnumpy(phi).astype(np.float64)

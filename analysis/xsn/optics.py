@@ -92,7 +92,9 @@ class XsnOptics:
 
     def passed_weight(self) -> float:
         """Fraction of the illumination power whose mode the knife edge and pupil pass."""
-        passes = self._passes(self.illumination_frequency_per_m, np.zeros_like(self.illumination_frequency_per_m))
+        passes = self._passes(
+            self.illumination_frequency_per_m, np.zeros_like(self.illumination_frequency_per_m)
+        )
         return float(np.sum(self.illumination_weight * passes) / np.sum(self.illumination_weight))
 
     def _passes(self, u_x: npt.NDArray, u_y: npt.NDArray, mirrored: bool = False) -> npt.NDArray[np.bool_]:
@@ -184,7 +186,7 @@ def transfer_functions(model: GridModel) -> tuple[npt.NDArray[np.float64], npt.N
         reflected = np.roll(model.pupil[:, ::-1], 1, axis=1)  # P(-u)
         reflected = np.roll(reflected[::-1, :], 1, axis=0)
         minus += weight * np.roll(reflected, int(m), axis=1)
-    return plus + minus, 1j * (plus - minus)
+    return plus + minus, (1j * (plus - minus)).astype(np.complex128)
 
 
 def point_spread_functions(model: GridModel) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .field import DEFAULT_EPSILON, DEFAULT_ITERATIONS, DEFAULT_OTF_TRIM, FieldReconstruction, reconstruct_field
+from .field import (
+    DEFAULT_EPSILON,
+    DEFAULT_ITERATIONS,
+    DEFAULT_OTF_TRIM,
+    FieldReconstruction,
+    reconstruct_field,
+)
 from .optics import XsnOptics
 from .registration import PairRegistration, register_pair, shift_image
 from .scintillator import gaussian_otf, wiener_deconvolve
@@ -25,7 +31,9 @@ class PairResult:
     registration: PairRegistration | None
 
 
-def normalise(image: npt.NDArray[np.float64], flat: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float64]:
+def normalise(
+    image: npt.NDArray[np.float64], flat: npt.NDArray[np.float64] | None
+) -> npt.NDArray[np.float64]:
     """Image over its flat; without one, over the median of its outer frame (taken as empty)."""
     if flat is not None:
         if flat.shape != image.shape:
@@ -34,7 +42,9 @@ def normalise(image: npt.NDArray[np.float64], flat: npt.NDArray[np.float64] | No
             raise ValueError("flat fields must be finite and > 0 everywhere")
         return image / flat
     w = BACKGROUND_FRAME_PX
-    frame = np.concatenate([image[:w].ravel(), image[-w:].ravel(), image[:, :w].ravel(), image[:, -w:].ravel()])
+    frame = np.concatenate(
+        [image[:w].ravel(), image[-w:].ravel(), image[:, :w].ravel(), image[:, -w:].ravel()]
+    )
     level = float(np.median(frame))
     if not level > 0:
         raise ValueError("the image's outer frame is dark: give a flat field")

@@ -10,10 +10,11 @@ Measured on simulated pairs (64 x 128 px, 25 nm): step 1 is within 0.2 px on the
 particles and 0.5-0.6 px on a 2 um NMC particle with 2 rad of phase, where the nonlinear contrast
 biases it.
 
-Step 2 (optional, off by default): a golden-section search of the x offset around step 1 that makes the Fourier ring
-correlation between the reconstructed absorption and phase flattest over low frequencies, the cost
-<|FRC / <FRC> - 1|> of the seed. The seed applies it to whole tomograms; on single 64 x 128 pairs
-it moved the x offset about 1 px away from the truth, so it is only run when asked for.
+Step 2 (optional, off by default): a golden-section search of the x offset around step 1 that
+makes the Fourier ring correlation between the reconstructed absorption and phase flattest over
+low frequencies, the cost <|FRC / <FRC> - 1|> of the seed. The seed applies it to whole
+tomograms; on single 64 x 128 pairs it moved the x offset about 1 px away from the truth, so it
+runs only when :func:`register_pair` is given the optics (the pipeline does not).
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ def shift_image(image: npt.NDArray[np.float64], shift_px: tuple[float, float]) -
 
 
 def flatness_cost(
-    absorption: npt.NDArray[np.float64], phase: npt.NDArray[np.float64], pixel_size_m: float, max_frequency_per_m: float
+    absorption: npt.NDArray[np.float64],
+    phase: npt.NDArray[np.float64],
+    pixel_size_m: float,
+    max_frequency_per_m: float,
 ) -> float:
     """<|FRC(alpha, phi) / <FRC> - 1|> over rings up to ``max_frequency_per_m`` (seed 004, 1/um)."""
     n = min(absorption.shape)
@@ -104,7 +108,10 @@ def register_pair(
         raise ValueError(f"image_0 {a.shape} and image_180 {b.shape} must be 2-D of the same shape")
     # The most negative correlation of the high-passed pair is the peak of a with -b.
     shift, _, _ = phase_cross_correlation(
-        _high_pass(a), -_high_pass(b), upsample_factor=upsample_factor, normalization=None
+        _high_pass(a),
+        -_high_pass(b),
+        upsample_factor=upsample_factor,
+        normalization=None,  # type: ignore[arg-type]  # scikit-image documents None: plain correlation
     )
     first = (float(shift[0]), float(shift[1]))
     if optics is None:

@@ -33,12 +33,19 @@ def element_reference(element: str, energy_ev: float) -> tuple[float, float]:
 
 
 def edge_element_density(
-    beta_below: npt.ArrayLike, beta_above: npt.ArrayLike, element: str, energy_below_ev: float, energy_above_ev: float
+    beta_below: npt.ArrayLike,
+    beta_above: npt.ArrayLike,
+    element: str,
+    energy_below_ev: float,
+    energy_above_ev: float,
 ) -> npt.NDArray[np.float64]:
     """Eq. 17: partial density (g/cm^3) of ``element`` from beta tomograms below and above its edge."""
     if not energy_below_ev < energy_above_ev:
         raise ValueError(f"energy_below_ev={energy_below_ev} must be below energy_above_ev={energy_above_ev}")
-    edge = float(xraydb.xray_edge(element, "K").energy)
+    k_edge = xraydb.xray_edge(element, "K")
+    if k_edge is None:
+        raise ValueError(f"xraydb has no K edge for element {element!r}")
+    edge = float(k_edge.energy)
     if not energy_below_ev < edge < energy_above_ev:
         raise ValueError(
             f"the {element} K edge at {edge:.0f} eV must lie between energy_below_ev={energy_below_ev} "
@@ -67,6 +74,17 @@ def remaining_element_density(
     return rest * float(np.mean([d / b for d, b in ratios]))
 
 
+def _segment_antiderivative(x: float, a: float, slope: float, energy: float) -> float:
+    """Antiderivative of (a + slope x) x / (x^2 - E^2):
+    1/2 [(a + slope E) ln|x - E| + (a - slope E) ln(x + E)] + slope x.
+
+    At x = E the logarithm's terms of the two segments meeting there cancel (principal value), so
+    both drop it.
+    """
+    near = 0.0 if x == energy else (a + slope * energy) * math.log(abs(x - energy))
+    return 0.5 * (near + (a - slope * energy) * math.log(x + energy)) + slope * x
+
+
 def kramers_kronig_delta_change(
     energies_ev: npt.ArrayLike, beta_change: npt.ArrayLike, at_ev: npt.ArrayLike | None = None
 ) -> npt.NDArray[np.float64]:
@@ -85,13 +103,8 @@ def kramers_kronig_delta_change(
             e0, e1 = e[j], e[j + 1]
             slope = (b[j + 1] - b[j]) / (e1 - e0)
             a = b[j] - slope * e0  # beta = a + slope * E' on this segment
-
-            def antiderivative(x: float, a: float = a, slope: float = slope) -> float:
-                # integral of (a + slope x) x / (x^2 - E^2) = 1/2 [(a + slope E) ln|x - E| + (a - slope E) ln(x + E)] + slope x
-                near = 0.0 if x == energy else (a + slope * energy) * math.log(abs(x - energy))
-                return 0.5 * (near + (a - slope * energy) * math.log(x + energy)) + slope * x
-
-            total += antiderivative(e1) - antiderivative(e0)
+            upper = _segment_antiderivative(e1, a, slope, energy)
+            total += upper - _segment_antiderivative(e0, a, slope, energy)
         out.flat[i] = -2.0 / math.pi * total
     return out
 

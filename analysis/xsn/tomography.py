@@ -53,7 +53,7 @@ def filtered_back_projection(
     stack = np.asarray(projections, dtype=np.float64)
     angles = np.asarray(angles_deg, dtype=np.float64)
     _check_stack(stack, angles)
-    n_angles, rows, columns = stack.shape
+    _, rows, columns = stack.shape
     centre = (columns - 1) / 2 if rotation_centre_px is None else float(rotation_centre_px)
     if not 0 <= centre <= columns - 1:
         raise ValueError(f"rotation_centre_px must be in [0, {columns - 1}], got {centre}")
@@ -65,7 +65,7 @@ def filtered_back_projection(
             angles=np.deg2rad(angles),
             ratio=1.0,
             ramp_win=None,
-            filter_name=None,
+            filter_name=None,  # type: ignore[arg-type]  # None: the plain ramp filter
             apply_log=False,
             gpu=False,
         )
@@ -114,10 +114,15 @@ def refractive_index_tomogram(
     def half(offset: int) -> Callable[[int, int], None] | None:
         if progress is None:
             return None
-        return lambda done, _total: progress(offset + done, 2 * rows)
+        report = progress
+        return lambda done, _total: report(offset + done, 2 * rows)
 
-    beta = index_from_fields(filtered_back_projection(alpha, angles, progress=half(0)), wavelength_m, pixel_size_m)
-    delta = index_from_fields(filtered_back_projection(phi, angles, progress=half(rows)), wavelength_m, pixel_size_m)
+    beta = index_from_fields(
+        filtered_back_projection(alpha, angles, progress=half(0)), wavelength_m, pixel_size_m
+    )
+    delta = index_from_fields(
+        filtered_back_projection(phi, angles, progress=half(rows)), wavelength_m, pixel_size_m
+    )
     return RefractiveIndexTomogram(delta, beta, pixel_size_m, angles)
 
 

@@ -11,7 +11,9 @@ from phasebeam.simulators.xsn_imaging import XsnMicroscope, simulate_pair
 from phasebeam.simulators.xsn_phantoms import reference_particles
 
 
-@pytest.mark.parametrize(("theta_deg", "shift_px"), [(30.0, (0.0, 2.3)), (100.0, (-1.4, -3.7)), (75.0, (0.6, 0.4))])
+@pytest.mark.parametrize(
+    ("theta_deg", "shift_px"), [(30.0, (0.0, 2.3)), (100.0, (-1.4, -3.7)), (75.0, (0.6, 0.4))]
+)
 def test_registration_recovers_an_imposed_offset_within_half_a_pixel(theta_deg, shift_px):
     microscope = XsnMicroscope(shape=(64, 128), photons_per_pixel=1e5)
     pair = simulate_pair(reference_particles(), theta_deg, microscope, np.random.default_rng(2), shift_px)

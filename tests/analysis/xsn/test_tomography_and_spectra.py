@@ -19,7 +19,14 @@ from phasebeam.analysis.xsn.tomography import (
     refractive_index_tomogram,
 )
 from phasebeam.simulators.xsn_imaging import XsnMicroscope, simulate_pair
-from phasebeam.simulators.xsn_phantoms import ALUMINIUM, COPPER, SILICA, Phantom, nmc_particle, reference_particles
+from phasebeam.simulators.xsn_phantoms import (
+    ALUMINIUM,
+    COPPER,
+    SILICA,
+    Phantom,
+    nmc_particle,
+    reference_particles,
+)
 
 
 def _tomography(phantom, microscope, pairs, seed):
@@ -69,7 +76,9 @@ def test_reference_particles_give_tabulated_delta_and_beta():
         core = binary_erosion(inside > 0, iterations=2)
         delta, beta = refractive_index(material.formula, material.density_g_cm3, 8000.0)
         report[material.formula] = (tomo.delta[core].mean() / delta - 1, tomo.beta[core].mean() / beta - 1)
-    print("relative error (delta, beta):", {k: tuple(round(100 * x, 1) for x in v) for k, v in report.items()})
+    print(
+        "relative error (delta, beta):", {k: tuple(round(100 * x, 1) for x in v) for k, v in report.items()}
+    )
     for d_err, b_err in report.values():
         assert abs(d_err) <= 0.10
         assert abs(b_err) <= 0.25
@@ -79,7 +88,9 @@ def test_nmc_particle_phase_resolves_finer_and_nickel_density_matches():
     phantom = nmc_particle(radius_m=1.0e-6)
     tomograms = {}
     for energy in (8326.0, 8366.0):  # seed 004: either side of the Ni K edge
-        microscope = XsnMicroscope(energy_ev=energy, shape=(64, 64), pixel_size_m=40e-9, photons_per_pixel=1e5)
+        microscope = XsnMicroscope(
+            energy_ev=energy, shape=(64, 64), pixel_size_m=40e-9, photons_per_pixel=1e5
+        )
         alpha, phi, angles = _tomography(phantom, microscope, 90, seed=int(energy))
         tomograms[energy] = refractive_index_tomogram(alpha, phi, angles, microscope.wavelength_m, 40e-9)
         if energy == 8326.0:
@@ -95,7 +106,9 @@ def test_nmc_particle_phase_resolves_finer_and_nickel_density_matches():
     inside, _ = phantom.index_volume(nickel.shape, 40e-9, 8326.0)
     core = binary_erosion(inside > 0, iterations=3)
     error = nickel[core].mean() / truth[core].mean() - 1
-    print(f"Ni density {nickel[core].mean():.3f} g/cm3 against {truth[core].mean():.3f} ({100 * error:+.1f}%)")
+    print(
+        f"Ni density {nickel[core].mean():.3f} g/cm3 against {truth[core].mean():.3f} ({100 * error:+.1f}%)"
+    )
     assert abs(error) <= 0.10
 
 

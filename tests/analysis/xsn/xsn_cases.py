@@ -1,4 +1,5 @@
 import numpy as np
+
 from phasebeam.analysis.xsn.optics import XsnOptics
 
 WAVELENGTH_8KEV_M = 1.5498e-10
