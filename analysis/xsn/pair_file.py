@@ -89,6 +89,21 @@ def write_optics(group: h5py.Group, optics: XsnOptics) -> None:
         group[name] = getattr(optics, name)
 
 
+def _write_flats_and_optics(
+    f: h5py.File,
+    optics: XsnOptics,
+    flat_0: npt.ArrayLike | None,
+    flat_180: npt.ArrayLike | None,
+    scintillator_psf_fwhm_m: float | None,
+) -> None:
+    for name, flat in (("flat_0", flat_0), ("flat_180", flat_180)):
+        if flat is not None:
+            f[name] = np.asarray(flat)
+    if scintillator_psf_fwhm_m is not None:
+        f["scintillator_psf_fwhm_m"] = float(scintillator_psf_fwhm_m)
+    write_optics(f, optics)
+
+
 def write_pair(
     path: str | Path,
     image_0: npt.ArrayLike,
@@ -102,12 +117,7 @@ def write_pair(
     with h5py.File(path, "w") as f:
         f["image_0"] = np.asarray(image_0)
         f["image_180"] = np.asarray(image_180)
-        for name, flat in (("flat_0", flat_0), ("flat_180", flat_180)):
-            if flat is not None:
-                f[name] = np.asarray(flat)
-        if scintillator_psf_fwhm_m is not None:
-            f["scintillator_psf_fwhm_m"] = float(scintillator_psf_fwhm_m)
-        write_optics(f, optics)
+        _write_flats_and_optics(f, optics, flat_0, flat_180, scintillator_psf_fwhm_m)
 
 
 def write_stack(
@@ -125,12 +135,7 @@ def write_stack(
         f["images_0"] = np.asarray(images_0)
         f["images_180"] = np.asarray(images_180)
         f["angles_deg"] = np.asarray(angles_deg, dtype=np.float64)
-        for name, flat in (("flat_0", flat_0), ("flat_180", flat_180)):
-            if flat is not None:
-                f[name] = np.asarray(flat)
-        if scintillator_psf_fwhm_m is not None:
-            f["scintillator_psf_fwhm_m"] = float(scintillator_psf_fwhm_m)
-        write_optics(f, optics)
+        _write_flats_and_optics(f, optics, flat_0, flat_180, scintillator_psf_fwhm_m)
 
 
 def _write_settings(group: h5py.Group, settings: dict[str, Any]) -> None:
