@@ -89,7 +89,14 @@ def reconstruct_pair(
         registration = register_pair(i0, i1)
         i1 = shift_image(i1, registration.shift_px)
     field = reconstruct_field(
-        i0, np.clip(i1, 0, None), optics, iterations, epsilon, otf_trim, edge_reference_px, backend
+        np.clip(i0, 0, None),
+        np.clip(i1, 0, None),
+        optics,
+        iterations,
+        epsilon,
+        otf_trim,
+        edge_reference_px,
+        backend,
     )
     return PairResult(field, registration)
 
