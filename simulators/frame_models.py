@@ -131,10 +131,8 @@ def xsn_optics_of_world(world: World, config: DetectorConfig, t: float) -> XsnOp
     cutoff = max(cutoff, -radius * (1 - 1e-9))
     if cutoff >= radius:
         return None
-    x = world.illumination.positions_m
-    weight = world.illumination.density_per_m * np.gradient(x)
-    frequency = x * to_frequency
-    used = (weight > 1e-6 * weight.max()) & (np.abs(frequency) < 0.5 / config.sample_pixel_m)
+    frequency, weight = world.illumination.plane_waves(to_frequency)
+    used = np.abs(frequency) < 0.5 / config.sample_pixel_m
     if not np.any(weight[used] * (frequency[used] >= cutoff)):
         return None
     return XsnOptics(
@@ -161,12 +159,16 @@ def xsn_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.
     image = xsn_image(alpha, phi, optics)
     sigma_px = XSN_PSF_FWHM_M / (2 * np.sqrt(2 * np.log(2))) / config.sample_pixel_m
     image = gaussian_filter(image, sigma_px, mode="wrap")
+    # The power the knife edge passes, as the knife_edge model computes it (on axis, in focus).
     passed = float(
-        world.illumination.passed_fraction(optics.cutoff_frequency_per_m / _to_frequency(world, t))
+        knife_edge_background(
+            world.illumination,
+            world.position("cutoff_edge", t) * 1e-6,
+            world.cutoff_inserted,
+            0.0,
+            world.zone_plate_focal_length_m(energy),
+            np.zeros(1),
+        )[0]
     )
     per_pixel = world.photon_rate(t) / (config.shape[0] * config.shape[1])
     return per_pixel * passed * _flat_field(config.shape) * image
-
-
-def _to_frequency(world: World, t: float) -> float:
-    return 1.0 / (world.wavelength_m(t) * world.zone_plate_focal_length_m(world.energy_ev(t)))

@@ -62,6 +62,15 @@ class PupilIllumination:
             np.asarray(x_m, dtype=float), self.positions_m, self.density_per_m, left=0.0, right=0.0
         )
 
+    def plane_waves(
+        self, to_frequency_per_m: float
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(spatial frequency at the sample in 1/m, weight) of each sampled pupil position carrying
+        light: f = x / (lambda f_ZP), with ``to_frequency_per_m`` = 1 / (lambda f_ZP)."""
+        weight = self.density_per_m * np.gradient(self.positions_m)
+        used = weight > 1e-6 * weight.max()
+        return self.positions_m[used] * to_frequency_per_m, weight[used]
+
     def passed_fraction(self, x_cut_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Fraction of the illumination power passed by an edge at ``x_cut_m`` (passes x >= x_cut)."""
         lo = np.clip(np.asarray(x_cut_m, dtype=float), -self.pupil_half_width_m, self.pupil_half_width_m)

@@ -72,16 +72,14 @@ class XsnMicroscope:
     def optics(self, pixel_size_m: float | None = None) -> XsnOptics:
         """The microscope as the reconstruction sees it (true I_k, camera pixels by default)."""
         to_frequency = 1.0 / (self.wavelength_m * self.focal_length_m)
-        x = self.illumination.positions_m
-        weight = self.illumination.density_per_m * np.gradient(x)
-        used = weight > 1e-6 * weight.max()
+        frequency, weight = self.illumination.plane_waves(to_frequency)
         return XsnOptics(
             pixel_size_m=pixel_size_m or self.pixel_size_m,
             wavelength_m=self.wavelength_m,
             pupil_na=self.wavelength_m / (2 * self.zone_plate_outer_zone_m),
             cutoff_frequency_per_m=self.cutoff_edge_m * to_frequency,
-            illumination_frequency_per_m=x[used] * to_frequency,
-            illumination_weight=weight[used],
+            illumination_frequency_per_m=frequency,
+            illumination_weight=weight,
         )
 
     def expected_image(self, alpha_fine: npt.NDArray, phi_fine: npt.NDArray) -> npt.NDArray[np.float64]:

@@ -174,24 +174,21 @@ def reconstruct_field(
     alpha = xp.zeros(a.shape, dtype=xp.float32)
     phi = xp.zeros(a.shape, dtype=xp.float32)
     residual = []
+
+    def rms(diffs) -> float:
+        return float(xp.sqrt(0.5 * (xp.mean(diffs[0] ** 2) + xp.mean(diffs[1] ** 2))))
+
     for j in range(1, iterations + 1):
         modelled = [m.intensity(alpha, phi) for m in inverse.models]
         diffs = [measured[i] - modelled[i] for i in range(2)]
-        residual.append(float(xp.sqrt(0.5 * (xp.mean(diffs[0] ** 2) + xp.mean(diffs[1] ** 2)))))
+        residual.append(rms(diffs))
         step_alpha, step_phi = inverse.apply(diffs[0], diffs[1])
         norm = 1.0 / xp.maximum(xp.maximum(modelled[0], modelled[1]), INTENSITY_FLOOR)
         alpha = alpha + norm * step_alpha
         phi = phi + norm * step_phi
         if on_iteration is not None:
             on_iteration(j, chosen.asnumpy(alpha).astype(np.float64), chosen.asnumpy(phi).astype(np.float64))
-    modelled = [m.intensity(alpha, phi) for m in inverse.models]
-    residual.append(
-        float(
-            xp.sqrt(
-                0.5 * (xp.mean((measured[0] - modelled[0]) ** 2) + xp.mean((measured[1] - modelled[1]) ** 2))
-            )
-        )
-    )
+    residual.append(rms([measured[i] - m.intensity(alpha, phi) for i, m in enumerate(inverse.models)]))
     alpha_out = chosen.asnumpy(alpha).astype(np.float64)
     phi_out = chosen.asnumpy(phi).astype(np.float64)
     if edge_reference_px:

@@ -178,13 +178,12 @@ def transfer_functions(model: GridModel) -> tuple[npt.NDArray[np.float64], npt.N
     """
     plus = np.zeros(model.shape)
     minus = np.zeros(model.shape)
+    # P(-u) on the FFT grid; P(k - u) is it shifted by k.
+    reflected = np.roll(np.roll(model.pupil[:, ::-1], 1, axis=1)[::-1, :], 1, axis=0)
     for m, weight, passes in zip(model.mode_index, model.mode_weight, model.mode_passes, strict=True):
         if not passes or weight == 0:
             continue
         plus += weight * np.roll(model.pupil, -int(m), axis=1)
-        # P(k - u) on the grid: the pupil reflected through k.
-        reflected = np.roll(model.pupil[:, ::-1], 1, axis=1)  # P(-u)
-        reflected = np.roll(reflected[::-1, :], 1, axis=0)
         minus += weight * np.roll(reflected, int(m), axis=1)
     return plus + minus, (1j * (plus - minus)).astype(np.complex128)
 
