@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ..resolution import ShellCurve, resolution_m
+from ..resolution import ShellCurve, resolution_m, stacked_ring_correlation
 
 
 def _check_stack(projections: npt.NDArray, angles_deg: npt.NDArray) -> None:
@@ -126,44 +126,6 @@ def refractive_index_tomogram(
     return RefractiveIndexTomogram(delta, beta, pixel_size_m, angles)
 
 
-def _ring_sums(a: npt.NDArray, b: npt.NDArray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Cross and auto powers of (S, N, N) stacks summed over rings of integer radius and slices."""
-    n = a.shape[-1]
-    window = np.outer(np.blackman(n), np.blackman(n))
-    fa = np.fft.fftshift(np.fft.fft2(a * window), axes=(-2, -1))
-    fb = np.fft.fftshift(np.fft.fft2(b * window), axes=(-2, -1))
-    grid = np.arange(n) - n // 2
-    radius = np.rint(np.hypot(grid[:, None], grid[None, :])).astype(np.int64)
-    inside = radius <= n // 2
-    idx = radius[inside]
-    size = n // 2 + 1
-    cross = np.bincount(idx, (fa * np.conj(fb)).real.sum(axis=0)[inside], minlength=size)
-    pa = np.bincount(idx, (np.abs(fa) ** 2).sum(axis=0)[inside], minlength=size)
-    pb = np.bincount(idx, (np.abs(fb) ** 2).sum(axis=0)[inside], minlength=size)
-    counts = np.bincount(idx, minlength=size) * a.shape[0]
-    return cross, pa, pb, counts
-
-
-def fourier_ring_correlation(
-    slices_1: npt.ArrayLike, slices_2: npt.ArrayLike, pixel_size_m: float
-) -> ShellCurve:
-    """FRC (seed 004, Eq. 16) of two stacks of square slices, rings summed over the stack.
-
-    Each slice is multiplied by a 2-D Blackman window first, as in the seed, against edge artefacts.
-    """
-    a = np.asarray(slices_1, dtype=np.float64)
-    b = np.asarray(slices_2, dtype=np.float64)
-    if a.ndim == 2:
-        a, b = a[None], b[None]
-    if a.shape != b.shape or a.ndim != 3 or a.shape[1] != a.shape[2]:
-        raise ValueError(f"slices must be equal stacks of square images, got {a.shape} and {b.shape}")
-    cross, pa, pb, counts = _ring_sums(a, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = cross / np.sqrt(pa * pb)
-    radius = np.arange(cross.size, dtype=np.float64)
-    return ShellCurve(radius, radius / (a.shape[-1] * pixel_size_m), values, counts)
-
-
 @dataclass(frozen=True)
 class HalfSetResolution:
     """FRC of tomograms from the even and the odd projections, and its 1/4-threshold resolution."""
@@ -197,7 +159,7 @@ def half_set_resolution(
         even = filtered_back_projection(stack[0::2], angles[0::2])
         odd = filtered_back_projection(stack[1::2], angles[1::2])
         # (Z, Y, X) -> slices (Y, Z, X)
-        curves.append(fourier_ring_correlation(even.transpose(1, 0, 2), odd.transpose(1, 0, 2), pixel_size_m))
+        curves.append(stacked_ring_correlation(even.transpose(1, 0, 2), odd.transpose(1, 0, 2), pixel_size_m))
     return HalfSetResolution(
         curves[0], curves[1], resolution_m(curves[0], threshold), resolution_m(curves[1], threshold)
     )
