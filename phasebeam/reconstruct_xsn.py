@@ -22,6 +22,9 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     tomo.add_argument(
         "--optics", help="optics file for --run (pixel_size_m, wavelength_m, ... as in a pair file)"
     )
+    tomo.add_argument(
+        "--flat-run", metavar="UID", help="run of empty-field frames (sample out) to divide --run's frames by"
+    )
     tomo.add_argument("--detector", default="camera", help="detector field of --run (default camera)")
     tomo.add_argument(
         "--angle-field", default="sample-theta", help="rotation field of --run (default sample-theta)"
@@ -29,6 +32,14 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     tomo.add_argument("--data-dir", help="data folder of the embedded Tiled (default $PHASEBEAM_DATA_DIR)")
     tomo.add_argument("--tiled", metavar="URI", help="Tiled server holding --run")
     tomo.add_argument("--api-key", help="API key of --tiled")
+    tomo.add_argument(
+        "--refine-offset",
+        action="store_true",
+        help="registration step 2: search the global 0/180 x offset that flattens FRC(delta, beta)",
+    )
+    tomo.add_argument(
+        "--offset-search-px", type=float, default=1.5, help="half width of that search (px, default 1.5)"
+    )
     for p in (xsn, tomo):
         p.add_argument("--iterations", type=int, default=7, help="quasi-Newton iterations (1 = linear)")
         p.add_argument("--epsilon", type=float, default=1e-8, help="Tikhonov regulariser (default 1e-8)")
@@ -50,7 +61,7 @@ def _advance(bar):
     return advance
 
 
-def _fail(message: str) -> int:
+def fail(message: str) -> int:
     print(f"phasebeam reconstruct: error: {message}", file=sys.stderr)
     return 2
 
@@ -86,7 +97,7 @@ def reconstruct_xsn(args: argparse.Namespace) -> int:
         assert image_0 is not None and image_180 is not None  # required names: read_images raised
         result = reconstruct_pair(image_0, image_180, optics, arrays["flat_0"], arrays["flat_180"], **options)
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
-        return _fail(str(exc).strip("'\""))
+        return fail(str(exc).strip("'\""))
     settings = dict(result.field.settings, program="phasebeam", version=__version__, input=str(args.input))
     settings["scintillator_psf_fwhm_m"] = options["scintillator_psf_fwhm_m"]
     if result.registration is not None:
@@ -100,16 +111,68 @@ def reconstruct_xsn(args: argparse.Namespace) -> int:
     return 0
 
 
-def _frames_from_tiled(args: argparse.Namespace):
+def frames_of_runs(args: argparse.Namespace, uids: list[str]):
+    """RunFrames of ``args.detector`` for each run, from the Tiled that ``args`` names."""
     from .settings import Settings
     from .storage import Storage, read_frames
 
     settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
     with Storage(settings) as storage:
-        frames = read_frames(storage.runs, args.run, args.detector)
+        return [read_frames(storage.runs, uid, args.detector) for uid in uids]
+
+
+def _pairs_from_tiled(args: argparse.Namespace):
+    """(images_0, images_180, angles_deg, flat) of ``args.run``; flat is the mean of --flat-run or None."""
+    import numpy as np
+
+    from phasebeam.analysis.xsn.pipeline import pairs_from_frames
+
+    uids = [args.run] if args.flat_run is None else [args.run, args.flat_run]
+    runs = frames_of_runs(args, uids)
+    frames = runs[0]
     if args.angle_field not in frames.positions:
         raise KeyError(f"run {args.run} has no field {args.angle_field!r}; it has {sorted(frames.positions)}")
-    return frames.frames, frames.positions[args.angle_field]
+    images_0, images_180, angles = pairs_from_frames(frames.frames, frames.positions[args.angle_field])
+    flat = None
+    if args.flat_run is not None:
+        flat = np.mean(np.asarray(runs[1].frames, dtype=np.float64), axis=0)
+        if flat.shape != images_0.shape[1:]:
+            raise ValueError(f"--flat-run frames {flat.shape} differ from --run frames {images_0.shape[1:]}")
+    return images_0, images_180, angles, flat
+
+
+def _global_offset(images_0, images_180, angles, optics, flats: dict, options: dict, search_px: float):
+    from tqdm import tqdm
+
+    from phasebeam.analysis.xsn.offset_refinement import refine_global_offset
+    from phasebeam.analysis.xsn.pipeline import prepare_pair
+
+    pairs = [
+        prepare_pair(
+            image_0,
+            image_180,
+            optics.pixel_size_m,
+            flats["flat_0"],
+            flats["flat_180"],
+            options["scintillator_psf_fwhm_m"],
+        )
+        for image_0, image_180 in zip(images_0, images_180, strict=True)
+    ]
+    with tqdm(unit="trial", desc="0/180 offset", file=sys.stderr) as bar:
+
+        def report(_trial: int, offset_px: float, cost: float) -> None:
+            bar.set_postfix(offset_px=f"{offset_px:+.3f}", flatness=f"{cost:.3g}")
+            bar.update(1)
+
+        return refine_global_offset(
+            pairs,
+            angles,
+            optics,
+            search_px=search_px,
+            register=options["register"],
+            edge_reference_px=options["edge_reference_px"],
+            progress=report,
+        )
 
 
 def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
@@ -119,19 +182,20 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from phasebeam.analysis.xsn.pair_file import read_images, read_optics, write_tomogram
-    from phasebeam.analysis.xsn.pipeline import pairs_from_frames, reconstruct_pairs
+    from phasebeam.analysis.xsn.pipeline import reconstruct_pairs
     from phasebeam.analysis.xsn.tomography import refractive_index_tomogram
 
     try:
         if (args.input is None) == (args.run is None):
             raise ValueError("give either a stack file or --run UID (with --optics)")
+        if args.flat_run is not None and args.run is None:
+            raise ValueError("--flat-run goes with --run; a stack file holds its own flat_0 and flat_180")
         if args.run is not None:
             if args.optics is None:
                 raise ValueError("--run needs --optics FILE with the microscope's optics")
             optics = read_optics(args.optics)
-            frames, angles = _frames_from_tiled(args)
-            images_0, images_180, angles = pairs_from_frames(frames, angles)
-            flats: dict = {"flat_0": None, "flat_180": None}
+            images_0, images_180, angles, flat = _pairs_from_tiled(args)
+            flats: dict = {"flat_0": flat, "flat_180": flat}
             psf = None
         else:
             optics = read_optics(args.input)
@@ -152,8 +216,18 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
         if angles.shape != (images_0.shape[0],):
             raise ValueError(f"angles_deg has {angles.shape} for {images_0.shape[0]} pairs")
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
-        return _fail(str(exc).strip("'\""))
+        return fail(str(exc).strip("'\""))
     start = time.perf_counter()
+    if args.refine_offset:
+        try:
+            offset = _global_offset(
+                images_0, images_180, angles, optics, flats, options, args.offset_search_px
+            )
+        except ValueError as exc:
+            return fail(str(exc))
+        options["offset_180_px"] = (0.0, offset.offset_px)
+        trials = len(offset.trials)
+        print(f"global 0/180 offset {offset.offset_px:+.3f} px (flatness {offset.cost:.4g}, {trials} trials)")
     with tqdm(total=images_0.shape[0], unit="pair", desc="fields", file=sys.stderr) as bar:
         alpha, phi, _ = reconstruct_pairs(
             images_0, images_180, optics, progress=_advance(bar), **flats, **options
@@ -168,6 +242,8 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
             progress=_advance(bar),
         )
     settings = dict(options, program="phasebeam", version=__version__, input=str(args.input or args.run))
+    if args.flat_run is not None:
+        settings["flat_run"] = args.flat_run
     write_tomogram(args.out, tomo.delta, tomo.beta, tomo.voxel_m, angles, optics, settings, (alpha, phi))
     print(
         f"wrote {args.out}: {tomo.delta.shape} voxels of {tomo.voxel_m * 1e9:.1f} nm from {angles.size} "

@@ -51,22 +51,24 @@ def normalise(
     return image / level
 
 
-def reconstruct_pair(
+@dataclass(frozen=True)
+class PreparedPair:
+    """A pair ready for Algorithm 1: flat-fielded, 180 deg image mirrored back, deconvolved (Y, X)."""
+
+    image_0: npt.NDArray[np.float64]
+    image_180: npt.NDArray[np.float64]
+
+
+def prepare_pair(
     image_0: npt.ArrayLike,
     image_180_recorded: npt.ArrayLike,
-    optics: XsnOptics,
+    pixel_size_m: float,
     flat_0: npt.ArrayLike | None = None,
     flat_180: npt.ArrayLike | None = None,
     scintillator_psf_fwhm_m: float | None = None,
     noise_to_signal: float = 1e-2,
-    register: bool = True,
-    iterations: int = DEFAULT_ITERATIONS,
-    epsilon: float = DEFAULT_EPSILON,
-    otf_trim: float = DEFAULT_OTF_TRIM,
-    edge_reference_px: int = 0,
-    backend: str = "numpy",
-) -> PairResult:
-    """One pair as recorded to alpha and phi at theta (mirror, flat, Wiener, register, Algorithm 1)."""
+) -> PreparedPair:
+    """Check a recorded pair, divide by its flats, mirror the 180 deg image back, Wiener-deconvolve."""
     a = np.asarray(image_0, dtype=np.float64)
     b = np.asarray(image_180_recorded, dtype=np.float64)
     if a.shape != b.shape:
@@ -81,15 +83,27 @@ def reconstruct_pair(
     i0 = normalise(a, f0)
     i1 = normalise(b, f1)[:, ::-1]
     if scintillator_psf_fwhm_m:
-        otf = gaussian_otf((a.shape[0], a.shape[1]), optics.pixel_size_m, scintillator_psf_fwhm_m)
+        otf = gaussian_otf((a.shape[0], a.shape[1]), pixel_size_m, scintillator_psf_fwhm_m)
         i0 = wiener_deconvolve(i0, otf, noise_to_signal)
         i1 = wiener_deconvolve(i1, otf, noise_to_signal)
-    registration = None
-    if register:
-        registration = register_pair(i0, i1)
-        i1 = shift_image(i1, registration.shift_px)
-    field = reconstruct_field(
-        np.clip(i0, 0, None),
+    return PreparedPair(i0, i1)
+
+
+def field_of_prepared(
+    pair: PreparedPair,
+    optics: XsnOptics,
+    shift_180_px: tuple[float, float] = (0.0, 0.0),
+    iterations: int = DEFAULT_ITERATIONS,
+    epsilon: float = DEFAULT_EPSILON,
+    otf_trim: float = DEFAULT_OTF_TRIM,
+    edge_reference_px: int = 0,
+    backend: str = "numpy",
+) -> FieldReconstruction:
+    """Algorithm 1 on a prepared pair, its 180 deg image moved by ``shift_180_px`` (rows, columns; px)."""
+    i1 = pair.image_180 if shift_180_px == (0.0, 0.0) else shift_image(pair.image_180, shift_180_px)
+    # Deconvolution ringing can dip below zero; intensities cannot.
+    return reconstruct_field(
+        np.clip(pair.image_0, 0, None),
         np.clip(i1, 0, None),
         optics,
         iterations,
@@ -98,6 +112,42 @@ def reconstruct_pair(
         edge_reference_px,
         backend,
     )
+
+
+def reconstruct_pair(
+    image_0: npt.ArrayLike,
+    image_180_recorded: npt.ArrayLike,
+    optics: XsnOptics,
+    flat_0: npt.ArrayLike | None = None,
+    flat_180: npt.ArrayLike | None = None,
+    scintillator_psf_fwhm_m: float | None = None,
+    noise_to_signal: float = 1e-2,
+    register: bool = True,
+    offset_180_px: tuple[float, float] = (0.0, 0.0),
+    iterations: int = DEFAULT_ITERATIONS,
+    epsilon: float = DEFAULT_EPSILON,
+    otf_trim: float = DEFAULT_OTF_TRIM,
+    edge_reference_px: int = 0,
+    backend: str = "numpy",
+) -> PairResult:
+    """One pair as recorded to alpha and phi at theta (mirror, flat, Wiener, register, Algorithm 1).
+
+    ``offset_180_px`` (rows, columns; px) moves the mirrored-back 180 deg image on top of the
+    registration, e.g. the global offset found by :func:`.offset_refinement.refine_global_offset`.
+    """
+    pair = prepare_pair(
+        image_0,
+        image_180_recorded,
+        optics.pixel_size_m,
+        flat_0,
+        flat_180,
+        scintillator_psf_fwhm_m,
+        noise_to_signal,
+    )
+    registration = register_pair(pair.image_0, pair.image_180) if register else None
+    step = registration.shift_px if registration is not None else (0.0, 0.0)
+    shift = (step[0] + offset_180_px[0], step[1] + offset_180_px[1])
+    field = field_of_prepared(pair, optics, shift, iterations, epsilon, otf_trim, edge_reference_px, backend)
     return PairResult(field, registration)
 
 
