@@ -30,14 +30,6 @@ class AngularSpectrum:
     density_per_m: npt.NDArray[np.float64]
     total_intensity: float
 
-    def illumination_modes(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """(spatial frequency f = k_x / 2 pi in 1/m, weight) of each sample, for an XSN pair file.
-
-        Negative densities (noise where the spectrum is empty) are set to zero.
-        """
-        weight = np.clip(self.density_per_m, 0.0, None) * np.gradient(self.edge_m)
-        return self.k_x_per_m / (2.0 * math.pi), weight / weight.sum()
-
 
 def angular_spectrum_from_knife_edge(
     edge_m: npt.ArrayLike,

@@ -60,8 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     cdi.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
     cdi.add_argument("--seed", type=int, default=0, help="random seed of the first run")
     from .reconstruct_xsn import add_arguments
+    from .xsn_calibration import add_arguments as add_optics_arguments
 
     add_arguments(methods)
+    add_optics_arguments(methods)
     return parser
 
 
@@ -101,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         from .reconstruct_xsn import reconstruct_xsn_tomography
 
         return reconstruct_xsn_tomography(args)
+    if args.command == "reconstruct" and args.method == "xsn-optics":
+        from .xsn_calibration import xsn_optics_from_knife_edge
+
+        return xsn_optics_from_knife_edge(args)
     if args.command in ("sim", "reconstruct"):
         parser.parse_args([args.command, "--help"])
     parser.print_help()

@@ -298,6 +298,8 @@ class _Demo:
         self._title("tomography_0_180 in fly mode: frames on the fly as the sample turns (seed 004)")
         _use_frame_model(self.addresses, "camera", "absorption_projection")
         theta = self.bl.sample.theta
+        # The snake scan leaves the sample stage off centre, and the stage carries the rotation axis.
+        self.RE(bps.mv(self.bl.sample.x, 0.0, self.bl.sample.y, 0.0))
         speed, exposure, images = 60.0, 0.1, 36
         uid = self._run_live(
             tomography_0_180(

@@ -104,6 +104,18 @@ def far_field_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArr
     return rate
 
 
+def _sample_path_m(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
+    """Path through the tomography sample at theta, moved by the sample stage's x and y (um)."""
+    translation_m = (world.position("sample_x", t) * 1e-6, world.position("sample_y", t) * 1e-6)
+    return projected_thickness_m(
+        world.tomography_sample,
+        world.position("theta", t),
+        config.shape,
+        config.sample_pixel_m,
+        translation_m,
+    )
+
+
 @register_frame_model("absorption_projection")
 def absorption_projection_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
     """Bright-field image of the tomography sample at the rotation angle theta: exp(-mu * path)."""
@@ -111,7 +123,7 @@ def absorption_projection_frame(world: World, config: DetectorConfig, t: float) 
     sample = world.tomography_sample
     _, beta = _delta_beta(sample.formula, sample.density_g_cm3, round(energy, 3))
     mu_per_m = 4 * np.pi * beta / world.wavelength_m(t)
-    path = projected_thickness_m(sample, world.position("theta", t), config.shape, config.sample_pixel_m)
+    path = _sample_path_m(world, config, t)
     per_pixel = world.photon_rate(t) / (config.shape[0] * config.shape[1])
     return per_pixel * _flat_field(config.shape) * np.exp(-mu_per_m * path)
 
@@ -154,7 +166,7 @@ def xsn_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.
     sample = world.tomography_sample
     energy = world.energy_ev(t)
     delta, beta = _delta_beta(sample.formula, sample.density_g_cm3, round(energy, 3))
-    path = projected_thickness_m(sample, world.position("theta", t), config.shape, config.sample_pixel_m)
+    path = _sample_path_m(world, config, t)
     alpha, phi = transmittance_exponents(delta * path, beta * path, optics.wavelength_m)
     image = xsn_image(alpha, phi, optics)
     sigma_px = XSN_PSF_FWHM_M / (2 * np.sqrt(2 * np.log(2))) / config.sample_pixel_m

@@ -2,7 +2,9 @@
 
 The rotation axis is vertical (detector rows, Y) through the field's centre. A sphere at (x, y, z)
 seen at rotation theta sits at x' = x cos(theta) + z sin(theta) across the field, so a projection at
-theta + 180 deg is the projection at theta mirrored left to right.
+theta + 180 deg is the projection at theta mirrored left to right. The sample stage's x and y
+translations sit under the rotation: they move the axis, and the whole projection, across the field
+(so a flat field is taken by moving the sample out).
 """
 
 from __future__ import annotations
@@ -31,12 +33,19 @@ class SpheresSample:
 
 
 def projected_thickness_m(
-    sample: SpheresSample, theta_deg: float, shape: tuple[int, int], pixel_m: float
+    sample: SpheresSample,
+    theta_deg: float,
+    shape: tuple[int, int],
+    pixel_m: float,
+    translation_m: tuple[float, float] = (0.0, 0.0),
 ) -> npt.NDArray[np.float64]:
-    """Path length through the spheres along the beam for each detector pixel (Y, X), in m."""
+    """Path length through the spheres along the beam for each detector pixel (Y, X), in m.
+
+    ``translation_m`` is the stage's (x, y) offset (m), which moves the rotation axis in the field.
+    """
     rows, columns = shape
-    y = (np.arange(rows, dtype=np.float64) - (rows - 1) / 2)[:, None] * pixel_m
-    x = (np.arange(columns, dtype=np.float64) - (columns - 1) / 2)[None, :] * pixel_m
+    y = (np.arange(rows, dtype=np.float64) - (rows - 1) / 2)[:, None] * pixel_m - translation_m[1]
+    x = (np.arange(columns, dtype=np.float64) - (columns - 1) / 2)[None, :] * pixel_m - translation_m[0]
     theta = np.deg2rad(theta_deg)
     thickness = np.zeros(shape)
     for (cx, cy, cz), radius in zip(sample.centres_m, sample.radii_m, strict=True):

@@ -82,3 +82,5 @@ def test_reconstruct_xsn_tomo_from_a_stack_file(tmp_path, capsys):
         assert f["delta"][()].max() > 2e-6  # Al (8.6e-6) and Cu (2.5e-5) are in there
     assert main(["reconstruct", "xsn-tomo", "--out", str(out)]) == 2
     assert "either a stack file or --run" in capsys.readouterr().err
+    assert main(["reconstruct", "xsn-tomo", str(path), "--flat-run", "abc", "--out", str(out)]) == 2
+    assert "--flat-run goes with --run" in capsys.readouterr().err

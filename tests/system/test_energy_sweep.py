@@ -17,7 +17,7 @@ def test_count_sweep_across_the_ni_k_edge_measures_the_edge_jump(RE_tiled, sim, 
     previous = camera.sim_frame_model
     camera.sim_frame_model = "absorption_projection"
     try:
-        RE_tiled(bps.mv(beamline.sample.theta, 0.0))
+        RE_tiled(bps.mv(beamline.sample.theta, 0.0, beamline.sample.x, 0.0, beamline.sample.y, 0.0))
         (uid,) = RE_tiled(
             energy_sweep([beamline.camera], beamline.energy, 8313.0, 8353.0, 8.0, exposure_s=1.0)
         )

@@ -1,5 +1,6 @@
 """0/180 tomography on the simulated beamline: mirrored pairs in step mode, angles in fly mode."""
 
+import bluesky.plan_stubs as bps
 import numpy as np
 import pytest
 import tango
@@ -12,7 +13,8 @@ from phasebeam.storage import read_frames
 
 
 @pytest.fixture
-def projection_camera(sim):
+def projection_camera(sim, RE, beamline):
+    RE(bps.mv(beamline.sample.x, 0.0, beamline.sample.y, 0.0))  # the spheres in the field
     camera = tango.DeviceProxy(sim.addresses["sim/detector/camera"])
     previous = camera.sim_frame_model
     camera.sim_frame_model = "absorption_projection"
