@@ -15,8 +15,8 @@ import numpy.typing as npt
 import xraydb
 from scipy.ndimage import gaussian_filter
 
+from phasebeam.analysis.materials import transmittance_exponents
 from phasebeam.analysis.xsn.forward import xsn_image
-from phasebeam.analysis.xsn.materials import transmittance_exponents
 from phasebeam.analysis.xsn.optics import XsnOptics
 
 from .bragg_rocking import detector_q_axes, rocking_q_z, rocking_slice

@@ -15,9 +15,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.ndimage import gaussian_filter
 
+from phasebeam.analysis.materials import transmittance_exponents
 from phasebeam.analysis.optics import wavelength_m, zone_plate_focal_length_m
 from phasebeam.analysis.xsn.forward import xsn_image
-from phasebeam.analysis.xsn.materials import transmittance_exponents
 from phasebeam.analysis.xsn.optics import XsnOptics
 
 from .knife_edge import PupilIllumination, projected_disc_illumination

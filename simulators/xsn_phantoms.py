@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import xraydb
 
-from phasebeam.analysis.xsn.materials import refractive_index
+from phasebeam.analysis.materials import refractive_index
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import xraydb
 
-from .materials import refractive_index
+from ..materials import refractive_index
 
 
 def element_reference(element: str, energy_ev: float) -> tuple[float, float]:

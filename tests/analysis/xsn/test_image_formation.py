@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from xsn_cases import PUPIL_NA, WAVELENGTH_8KEV_M, seed_like_optics, sphere_path_m
 
+from phasebeam.analysis.materials import refractive_index, transmittance_exponents
 from phasebeam.analysis.xsn.forward import xsn_image
-from phasebeam.analysis.xsn.materials import refractive_index, transmittance_exponents
 from phasebeam.analysis.xsn.optics import XsnOptics, grid_model, point_spread_functions, transfer_functions
 
 SHAPE = (48, 96)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import binary_erosion
 
-from phasebeam.analysis.xsn.materials import refractive_index
+from phasebeam.analysis.materials import refractive_index
 from phasebeam.analysis.xsn.pipeline import reconstruct_pairs
 from phasebeam.analysis.xsn.scintillator import (
     gaussian_otf,

@@ -1,4 +1,4 @@
-"""Optical constants from xraydb and the thin-object transmittance they give (seed 004)."""
+"""Optical constants from xraydb and the thin-object transmittance they give (seeds 001, 004)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Bragg coherent modulation imaging (seed 001): modulator, propagation, calibration, reconstruction."""
