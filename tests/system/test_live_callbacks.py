@@ -121,8 +121,10 @@ def test_a_slow_analysis_does_not_slow_the_scan(RE, beamline, tmp_path):
         without.append(timed())
         with_slow.append(timed(live))
     assert live.errors == [] and live.analysis.count == frames
-    change = np.median(with_slow) / np.median(without) - 1
+    # The fastest of each: load from elsewhere on 2 cores only ever adds time (one CI run had a
+    # 3.84 s and a 4.46 s scan with the analysis).
+    change = np.min(with_slow) / np.min(without) - 1
     print(f"scan {without} s without, {with_slow} s with a 0.5 s/frame analysis: {change:+.1%}")
     assert abs(change) < 0.10, (without, with_slow)
     # The worker runs 0.5 s per frame behind the scan: the last frame waits for the ones before.
-    assert max(live.latencies_s) > 0.5 * frames - np.median(without)
+    assert max(live.latencies_s) > 0.5 * frames - np.min(without)
