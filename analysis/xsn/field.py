@@ -59,7 +59,8 @@ class FieldReconstruction:
     settings: dict = field(default_factory=dict)
 
 
-def _check_images(image_0: npt.ArrayLike, image_180: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def check_pair(image_0: npt.ArrayLike, image_180: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """The pair as float arrays, after checking that they are 2-D, of one shape and finite."""
     a = np.asarray(image_0, dtype=np.float64)
     b = np.asarray(image_180, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2:
@@ -71,6 +72,12 @@ def _check_images(image_0: npt.ArrayLike, image_180: npt.ArrayLike) -> tuple[np.
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
             raise ValueError(f"{name} has {int(bad.sum())} NaN or infinite pixels (first at {first})")
+    return a, b
+
+
+def _check_images(image_0: npt.ArrayLike, image_180: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    a, b = check_pair(image_0, image_180)
+    for name, image in (("image_0", a), ("image_180", b)):
         if np.any(image < 0):
             raise ValueError(f"{name} has negative intensities (min {image.min():.4g})")
     return a, b

@@ -13,6 +13,7 @@ from .field import (
     DEFAULT_ITERATIONS,
     DEFAULT_OTF_TRIM,
     FieldReconstruction,
+    check_pair,
     reconstruct_field,
 )
 from .optics import XsnOptics
@@ -69,15 +70,7 @@ def prepare_pair(
     noise_to_signal: float = 1e-2,
 ) -> PreparedPair:
     """Check a recorded pair, divide by its flats, mirror the 180 deg image back, Wiener-deconvolve."""
-    a = np.asarray(image_0, dtype=np.float64)
-    b = np.asarray(image_180_recorded, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"image_0 {a.shape} and image_180 {b.shape} must have the same shape")
-    if a.ndim != 2:
-        raise ValueError(f"images must be 2-D, got {a.ndim}-D")
-    for name, image in (("image_0", a), ("image_180", b)):
-        if not np.all(np.isfinite(image)):
-            raise ValueError(f"{name} has {int(np.sum(~np.isfinite(image)))} NaN or infinite pixels")
+    a, b = check_pair(image_0, image_180_recorded)
     f0 = None if flat_0 is None else np.asarray(flat_0, dtype=np.float64)
     f1 = None if flat_180 is None else np.asarray(flat_180, dtype=np.float64)
     i0 = normalise(a, f0)
