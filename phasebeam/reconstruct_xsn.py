@@ -11,6 +11,13 @@ from ._version import __version__
 # The analysis stack (scikit-image, numba, algotom) loads only when a command runs, not for --help.
 
 
+def add_tiled_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where ``--run`` is read from: the embedded Tiled of a data folder, or a Tiled server."""
+    parser.add_argument("--data-dir", help="data folder of the embedded Tiled (default $PHASEBEAM_DATA_DIR)")
+    parser.add_argument("--tiled", metavar="URI", help="Tiled server holding --run")
+    parser.add_argument("--api-key", help="API key of --tiled")
+
+
 def add_arguments(methods: argparse._SubParsersAction) -> None:
     xsn = methods.add_parser("xsn", help="XSN field (absorption, phase) of one 0/180 pair file (seed 004)")
     xsn.add_argument("input", help="pair file (HDF5, see the README: image_0, image_180, optics)")
@@ -29,9 +36,7 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     tomo.add_argument(
         "--angle-field", default="sample-theta", help="rotation field of --run (default sample-theta)"
     )
-    tomo.add_argument("--data-dir", help="data folder of the embedded Tiled (default $PHASEBEAM_DATA_DIR)")
-    tomo.add_argument("--tiled", metavar="URI", help="Tiled server holding --run")
-    tomo.add_argument("--api-key", help="API key of --tiled")
+    add_tiled_source_arguments(tomo)
     tomo.add_argument(
         "--refine-offset",
         action="store_true",

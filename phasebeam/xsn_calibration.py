@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from .reconstruct_xsn import fail, frames_of_runs
+from .reconstruct_xsn import add_tiled_source_arguments, fail, frames_of_runs
 
 
 def add_arguments(methods: argparse._SubParsersAction) -> None:
@@ -38,9 +38,7 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
         default="cutoff_filter-edge",
         help="edge position field (um, default cutoff_filter-edge)",
     )
-    optics.add_argument("--data-dir", help="data folder of the embedded Tiled (default $PHASEBEAM_DATA_DIR)")
-    optics.add_argument("--tiled", metavar="URI", help="Tiled server holding --run")
-    optics.add_argument("--api-key", help="API key of --tiled")
+    add_tiled_source_arguments(optics)
 
 
 def xsn_optics_from_knife_edge(args: argparse.Namespace) -> int:
