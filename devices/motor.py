@@ -92,6 +92,12 @@ class TangoMotorLogic(MovableLogic[float]):
                 if state in (DevStateEnum.FAULT, DevStateEnum.ALARM):
                     raise RuntimeError(f"{self.name()}: motor in {state} while moving to {new_position}")
                 await asyncio.sleep(POLL_S)
+            # A staged motor is read from its client-side poll, which can still hold the previous
+            # position (a scan then records two points at one place): the move ends when the
+            # readback readers see is the one the stopped motor reports.
+            arrived = await self.readback.get_value(cached=False)
+            while await self.readback.get_value() != arrived:
+                await asyncio.sleep(POLL_S / 5)
 
 
 class TangoMotorMock(InstantMovableMock):

@@ -86,6 +86,24 @@ def test_energy_move_is_consistent_and_keeps_the_undulator_tuned(RE, sim, beamli
     assert snap() == pytest.approx(tuned, rel=0.01)
 
 
+def test_a_staged_motor_reads_where_it_arrived_not_its_last_poll(RE, beamline):
+    # Staged, a position is read from the 50 ms client-side poll; before the fix 29 of these 40
+    # reads returned the previous step's position.
+    edge = beamline.cutoff_filter.edge
+    targets = [-60.0 + 3.0 * i for i in range(40)]
+    read: list[float] = []
+
+    def plan():
+        yield from bps.stage(edge)
+        for target in targets:
+            yield from bps.mv(edge, target)
+            read.append((yield from bps.rd(edge)))
+        yield from bps.unstage(edge)
+
+    RE(plan())
+    assert read == pytest.approx(targets, abs=1e-6)
+
+
 def test_collision_guard_refuses_and_leaves_every_motor_where_it_was(beamline):
     ngm = beamline.nanogoniometer
     axes = [ngm.x, ngm.y, ngm.z, ngm.mchi, ngm.mphi]

@@ -41,8 +41,10 @@ def test_live_knife_edge_spectrum_matches_the_worlds_illumination(RE_tiled, beam
         0.5,
     )
     cutoff = beamline.cutoff_filter
-    uid = _run_with(RE_tiled, live, knife_edge_calibration([beamline.camera], cutoff, -60.0, 60.0, 3.0))
-    RE_tiled(bps.mv(cutoff.actuator.inserted, False))
+    try:
+        uid = _run_with(RE_tiled, live, knife_edge_calibration([beamline.camera], cutoff, -60.0, 60.0, 3.0))
+    finally:  # the later tests of this session expect the filter out
+        RE_tiled(bps.mv(cutoff.actuator.inserted, False))
     # The published result, read back from Tiled, against the illumination the world was given.
     derived = storage.derived[f"{uid}-knife_edge_spectrum"]
     assert derived.metadata["raw_uid"] == uid
