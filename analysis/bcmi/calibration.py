@@ -1,0 +1,166 @@
+"""What a ptychographic calibration tells: the modulator's phase shift and the distance d1.
+
+The phase shift is read off the reconstructed transmission where the beam lit it well: the
+transmission has two levels (metal and open), so after removing the linear phase ramp that the
+probe and the object can trade between them, the phases form two clusters; the step between their
+centres is 2 pi delta t / lambda. d1 is the distance over which the reconstructed probe,
+back-propagated, is most compact: the beam leaves a crystal, and is zero around it there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import minimize_scalar
+
+from .propagation import angular_spectrum_transfer, propagate
+
+
+@dataclass(frozen=True)
+class ModulatorLevels:
+    """The two levels of a reconstructed binary modulator.
+
+    Attributes:
+        phase_shift_rad: phase of the open level minus that of the metal (rad), in (0, 2 pi).
+        amplitude_ratio: |T_metal| / |T_open|.
+        metal_fraction: share of the well-lit pixels assigned to the metal.
+        pixels: how many well-lit pixels were used.
+    """
+
+    phase_shift_rad: float
+    amplitude_ratio: float
+    metal_fraction: float
+    pixels: int
+
+
+def well_lit(illumination: npt.NDArray, fraction: float = 0.3) -> npt.NDArray[np.bool_]:
+    """Pixels whose summed probe intensity exceeds ``fraction`` of its maximum."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction}")
+    return illumination >= fraction * float(illumination.max())
+
+
+def remove_phase_ramp(transmission: npt.NDArray, region: npt.NDArray[np.bool_]) -> npt.NDArray:
+    """``transmission`` times exp(-i g.r), g its mean phase gradient over ``region``.
+
+    Neighbouring pixels of a binary pattern mostly share a level, so the phase of
+    sum O(r + e) O*(r) over neighbour pairs in the region is the ramp's step along e.
+    """
+    products = (
+        (transmission[1:, :] * np.conj(transmission[:-1, :]))[region[1:, :] & region[:-1, :]],
+        (transmission[:, 1:] * np.conj(transmission[:, :-1]))[region[:, 1:] & region[:, :-1]],
+    )
+    steps = [float(np.angle(np.sum(p))) for p in products]
+    y, x = np.indices(transmission.shape)
+    return transmission * np.exp(-1j * (steps[0] * y + steps[1] * x))
+
+
+def modulator_levels(
+    transmission: npt.NDArray, illumination: npt.NDArray, lit_fraction: float = 0.3
+) -> ModulatorLevels:
+    """Two-level fit of a reconstructed transmission where ``illumination`` is high.
+
+    Pixels are split in two by the phase (2-means on the unit circle); each level is the mode of
+    its pixels in the complex plane (mean shift), which the pixels straddling an edge, whose
+    values lie between the levels, do not pull.
+    """
+    if transmission.shape != illumination.shape:
+        raise ValueError(
+            f"transmission {transmission.shape} and illumination {illumination.shape} differ in shape"
+        )
+    region = well_lit(illumination, lit_fraction)
+    if region.sum() < 16:
+        raise ValueError("fewer than 16 well-lit pixels: the scan did not cover the modulator")
+    values = remove_phase_ramp(transmission, region)[region]
+    phases = np.angle(values)
+    centres = np.array([np.quantile(phases, 0.25), np.quantile(phases, 0.75)])
+    labels = np.zeros(values.shape, dtype=bool)
+    for _ in range(20):
+        distance = np.abs(np.angle(np.exp(1j * (phases[:, None] - centres[None, :]))))
+        labels = distance[:, 1] < distance[:, 0]
+        if labels.all() or not labels.any():
+            raise ValueError("the reconstructed modulator shows one level only")
+        new = np.array(
+            [np.angle(np.mean(np.exp(1j * phases[~labels]))), np.angle(np.mean(np.exp(1j * phases[labels])))]
+        )
+        if np.allclose(new, centres):
+            break
+        centres = new
+    levels = [_mode(values[~labels]), _mode(values[labels])]
+    # The metal absorbs: the level of lower modulus.
+    metal, open_ = sorted(levels, key=abs)
+    metal_is_second = abs(levels[1]) < abs(levels[0])
+    shift = float(np.angle(open_ / metal)) % (2 * np.pi)
+    return ModulatorLevels(
+        phase_shift_rad=shift,
+        amplitude_ratio=float(abs(metal) / abs(open_)),
+        metal_fraction=float(np.mean(labels if metal_is_second else ~labels)),
+        pixels=int(region.sum()),
+    )
+
+
+def _mode(values: npt.NDArray, iterations: int = 30) -> complex:
+    """The densest point of complex ``values``: mean shift with a flat kernel of a tenth of their spread."""
+    centre = complex(np.median(values.real), np.median(values.imag))
+    radius = 0.1 * float(np.sqrt(np.mean(np.abs(values - np.mean(values)) ** 2))) + 1e-12
+    for _ in range(iterations):
+        near = values[np.abs(values - centre) <= radius]
+        if near.size == 0:
+            break
+        new = complex(np.mean(near))
+        if abs(new - centre) < 1e-6 * radius:
+            break
+        centre = new
+    return centre
+
+
+@dataclass(frozen=True)
+class DistanceFit:
+    """d1 from the reconstructed probe.
+
+    Attributes:
+        d1_m: the distance that makes the back-propagated probe most compact (m).
+        effective_area_px: (sum |p|)^2 / sum |p|^2 there: about the number of pixels it fills.
+    """
+
+    d1_m: float
+    effective_area_px: float
+
+
+def effective_area_px(probe: npt.NDArray, pixel_m: float, wavelength_m: float, distance_m: float) -> float:
+    """(sum |p|)^2 / sum |p|^2 of ``probe`` propagated back by ``distance_m``.
+
+    The amplitude's L1 / L2 ratio weighs the faint Fresnel fringes of a defocused wave: it has a
+    sharp minimum where the wave is the crystal's exit wave (zero outside the crystal). The peak
+    intensity (sum |p|^4) does not: a strained crystal's phase focuses its beam like a weak lens,
+    away from the crystal.
+    """
+    transfer = angular_spectrum_transfer(probe.shape, pixel_m, wavelength_m, -distance_m)
+    amplitude = np.abs(propagate(probe, transfer)).astype(np.float64)
+    return float(np.sum(amplitude) ** 2 / np.sum(amplitude**2))
+
+
+def retrieve_d1(
+    probe: npt.NDArray, pixel_m: float, wavelength_m: float, low_m: float, high_m: float, grid: int = 41
+) -> DistanceFit:
+    """The d1 in [low_m, high_m] at which the back-propagated probe is most compact.
+
+    A grid of ``grid`` distances finds the basin, a bounded Brent search its bottom.
+    """
+    if not 0 < low_m < high_m:
+        raise ValueError(f"the d1 search range must satisfy 0 < low_m < high_m, got [{low_m}, {high_m}] m")
+    if grid < 3:
+        raise ValueError(f"grid must be >= 3, got {grid}")
+    distances = np.linspace(low_m, high_m, grid)
+    areas = [effective_area_px(probe, pixel_m, wavelength_m, d) for d in distances]
+    best = int(np.argmin(areas))
+    step = distances[1] - distances[0]
+    found = minimize_scalar(
+        lambda d: effective_area_px(probe, pixel_m, wavelength_m, d),
+        bounds=(max(low_m, distances[best] - step), min(high_m, distances[best] + step)),
+        method="bounded",
+        options={"xatol": 1e-7},
+    )
+    return DistanceFit(float(found.x), float(found.fun))

@@ -1,0 +1,242 @@
+"""Ptychographic calibration of the modulator in the Bragg-diffracted beam (seed 001, Appendix A).
+
+The modulator is the ptychographic object, the crystal's diffracted beam at the modulator plane is
+the probe. Each frame is |F{P(r) O(r + s_k)}|^2 for the modulator position s_k. The engine is
+rPIE (Maiden, Johnson & Li, Optica 4, 736 (2017)) with a joint probe update, and gradient position
+correction (as in Odstrcil et al., Opt. Express 26, 3108 (2018)): the least-squares shift that
+best explains the change the modulus constraint asks for, from the object's gradient.
+
+Positions are in pixels of the object plane inside the engine (metres at the API). A sub-pixel
+position is applied by shifting the probe by the fractional part: P(r - f) O(r + n) is the exit wave
+shifted by f, whose far-field intensity is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..backend import Backend, get_backend
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class PtychoSettings:
+    """Parameters of the rPIE run.
+
+    Attributes:
+        epochs: passes over all positions (random order each).
+        object_alpha: rPIE regularisation of the object update (0: ePIE-like step, 1: small step).
+        probe_beta: the same for the probe update.
+        probe_start_epoch: first epoch that updates the probe (the object settles first).
+        position_start_epoch: first epoch that corrects the positions (-1: never).
+        max_position_step_px: largest correction of one position in one epoch (pixels).
+    """
+
+    epochs: int = 150
+    object_alpha: float = 0.1
+    probe_beta: float = 0.5
+    probe_start_epoch: int = 2
+    position_start_epoch: int = 40
+    max_position_step_px: float = 0.3
+
+
+@dataclass(frozen=True)
+class PtychoResult:
+    """A ptychographic reconstruction.
+
+    Attributes:
+        modulator: the object (the modulator's transmission), (Y, X) at ``pixel_m``.
+        probe: the beam at the modulator plane, N x N at ``pixel_m``.
+        positions_m: the refined positions (K, 2) as (y, x) in metres, their mean kept as given.
+        origin_px: where position (0, 0) falls in ``modulator``: (y, x) pixel of the probe's
+            top-left corner.
+        pixel_m: pixel size of both (m).
+        illumination: sum over positions of the probe's intensity on the modulator's grid: where
+            it is small the modulator is not known.
+        error_history: per epoch, sum (|Psi| - sqrt(I))^2 / sum I over all frames.
+    """
+
+    modulator: npt.NDArray[np.complex64]
+    probe: npt.NDArray[np.complex64]
+    positions_m: npt.NDArray[np.float64]
+    origin_px: tuple[float, float]
+    pixel_m: float
+    illumination: npt.NDArray[np.float32]
+    error_history: tuple[float, ...]
+
+
+def check_frames_and_positions(frames: npt.NDArray, positions_m: npt.NDArray) -> None:
+    """Frames (K, N, N) and positions (K, 2): finite, one position per frame."""
+    if frames.ndim != 3 or frames.shape[1] != frames.shape[2]:
+        raise ValueError(f"frames must be (K, N, N), got shape {frames.shape}")
+    if positions_m.ndim != 2 or positions_m.shape[1] != 2:
+        raise ValueError(f"positions must be (K, 2) as (y, x) in m, got shape {positions_m.shape}")
+    if positions_m.shape[0] != frames.shape[0]:
+        raise ValueError(
+            f"the positions list {positions_m.shape[0]} points but there are {frames.shape[0]} frames"
+        )
+    if not np.all(np.isfinite(positions_m)):
+        raise ValueError("positions must be finite")
+    if np.any(frames < 0) or not np.all(np.isfinite(frames)):
+        raise ValueError("frames must be finite counts >= 0")
+
+
+def initial_probe(frames: npt.NDArray) -> npt.NDArray[np.complex64]:
+    """A start for the probe: the inverse transform of the mean frame's amplitude.
+
+    Without the modulator the frame would be |F(P)|^2; the mean over positions averages the
+    modulator's speckle out, so its square root, flat in phase, gives a compact beam of the right
+    power and about the right extent.
+    """
+    amplitude = np.sqrt(np.mean(frames, axis=0))
+    probe = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(amplitude), norm="ortho"))
+    return probe.astype(np.complex64)
+
+
+class _Shifter:
+    """Sub-pixel shifts f(r) -> f(r - s) by the Fourier shift theorem, on the backend."""
+
+    def __init__(self, be: Backend, n: int) -> None:
+        self.be = be
+        self.k = be.asarray(np.fft.fftfreq(n).astype(np.float32))
+
+    def __call__(self, field, shift_yx: tuple[float, float]):
+        if shift_yx == (0.0, 0.0):
+            return field
+        xp = self.be.xp
+        # The ramp is separable: two 1-D exponentials and their outer product.
+        ramp_y = xp.exp((-2j * np.pi * shift_yx[0]) * self.k).astype(np.complex64)
+        ramp_x = xp.exp((-2j * np.pi * shift_yx[1]) * self.k).astype(np.complex64)
+        return self.be.ifftn(self.be.fftn(field) * xp.outer(ramp_y, ramp_x))
+
+
+def reconstruct_ptycho(
+    frames: npt.NDArray,
+    positions_m: npt.ArrayLike,
+    pixel_m: float,
+    probe: npt.NDArray | None = None,
+    modulator: npt.NDArray | None = None,
+    settings: PtychoSettings | None = None,
+    seed: int = 0,
+    backend: Backend | str = "numpy",
+    progress: ProgressCallback | None = None,
+) -> PtychoResult:
+    """Reconstruct the modulator and the probe from a ptychographic scan.
+
+    Args:
+        frames: counts (K, N, N), centred on the direct beam.
+        positions_m: the modulator positions (K, 2) as (y, x) in metres, as commanded.
+        pixel_m: pixel of the object plane, lambda d2 / (N p) (m).
+        probe: the start for the probe (N, N); default :func:`initial_probe`.
+        modulator: the start for the object; default a flat transmission of 1.
+        settings: rPIE parameters.
+        seed: seed of the position order.
+        backend: ``numpy``, ``cupy`` or ``auto``.
+        progress: called with (epochs done, epochs).
+    """
+    settings = settings or PtychoSettings()
+    frames = np.asarray(frames, dtype=np.float32)
+    positions = np.asarray(positions_m, dtype=np.float64)
+    check_frames_and_positions(frames, positions)
+    if not pixel_m > 0:
+        raise ValueError(f"pixel_m must be > 0 m, got {pixel_m}")
+    if settings.epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {settings.epochs}")
+    n = frames.shape[1]
+    if probe is None:
+        probe = initial_probe(frames)
+    if probe.shape != (n, n):
+        raise ValueError(f"the probe's shape {probe.shape} does not match the frames' ({n}, {n})")
+    be = get_backend(backend) if isinstance(backend, str) else backend
+    xp = be.xp
+
+    positions_px = positions / pixel_m
+    # The object's pixel (0, 0) sits so that every patch fits with a margin of 2 pixels.
+    low = positions_px.min(axis=0)
+    origin = 2.0 - low
+    object_shape = tuple(int(np.ceil(s)) + n + 4 for s in positions_px.max(axis=0) - low)
+    if modulator is None:
+        obj = xp.ones(object_shape, dtype=np.complex64)
+    else:
+        if modulator.shape != object_shape:
+            raise ValueError(
+                f"the modulator's shape {modulator.shape} does not match the sampling of this scan: "
+                f"it must be {object_shape} at pixel_m={pixel_m:.4g} m"
+            )
+        obj = be.asarray(modulator, dtype=np.complex64)
+    probe_d = be.asarray(probe, dtype=np.complex64)
+    amplitude = be.asarray(np.fft.ifftshift(np.sqrt(frames), axes=(-2, -1)), dtype=np.float32)
+    shifter = _Shifter(be, n)
+    rng = np.random.default_rng(seed)
+    total_power = float(np.sum(frames))
+    history: list[float] = []
+    where = positions_px + origin  # top-left corner of each patch, in object pixels
+
+    for epoch in range(settings.epochs):
+        error = 0.0
+        correct = 0 <= settings.position_start_epoch <= epoch
+        update_probe = epoch >= settings.probe_start_epoch
+        steps = np.zeros_like(where)
+        for k in rng.permutation(len(frames)):
+            corner = np.floor(where[k]).astype(int)
+            frac = (float(where[k][0] - corner[0]), float(where[k][1] - corner[1]))
+            window = (slice(corner[0], corner[0] + n), slice(corner[1], corner[1] + n))
+            shifted_probe = shifter(probe_d, frac)
+            patch = obj[window]
+            exit_wave = shifted_probe * patch
+            spectrum = be.fftn(exit_wave)
+            modulus = xp.abs(spectrum)
+            error += float(xp.sum((modulus - amplitude[k]) ** 2))
+            spectrum *= amplitude[k] / xp.maximum(modulus, np.float32(1e-12))
+            difference = be.ifftn(spectrum) - exit_wave
+            if correct:
+                steps[k] = _position_step(xp, patch, shifted_probe, difference, settings.max_position_step_px)
+            probe_power = xp.abs(shifted_probe) ** 2
+            obj[window] = patch + xp.conj(shifted_probe) * difference / (
+                (1 - settings.object_alpha) * probe_power + settings.object_alpha * xp.max(probe_power)
+            )
+            if update_probe:
+                patch_power = xp.abs(patch) ** 2
+                probe_step = (
+                    xp.conj(patch)
+                    * difference
+                    / ((1 - settings.probe_beta) * patch_power + settings.probe_beta * xp.max(patch_power))
+                )
+                probe_d = probe_d + shifter(probe_step, (-frac[0], -frac[1]))
+        if correct:
+            # A common shift of all positions only moves the object: keep the mean as commanded.
+            where += steps - steps.mean(axis=0)
+        history.append(error / total_power)
+        if progress is not None:
+            progress(epoch + 1, settings.epochs)
+
+    probe_host = be.asnumpy(probe_d)
+    illumination = np.zeros(object_shape, dtype=np.float32)
+    for corner in np.floor(where).astype(int):
+        illumination[corner[0] : corner[0] + n, corner[1] : corner[1] + n] += np.abs(probe_host) ** 2
+    return PtychoResult(
+        modulator=be.asnumpy(obj).astype(np.complex64),
+        probe=probe_host.astype(np.complex64),
+        positions_m=(where - origin) * pixel_m,
+        origin_px=(float(origin[0]), float(origin[1])),
+        pixel_m=pixel_m,
+        illumination=illumination,
+        error_history=tuple(history),
+    )
+
+
+def _position_step(xp, patch, probe, difference, limit_px: float) -> npt.NDArray[np.float64]:
+    """The least-squares shift (y, x) in pixels that moves P O(r + s) towards the projected wave."""
+    step = np.zeros(2)
+    for axis in (0, 1):
+        gradient = (xp.roll(patch, -1, axis=axis) - xp.roll(patch, 1, axis=axis)) * np.float32(0.5)
+        derivative = probe * gradient
+        norm = float(xp.sum(xp.abs(derivative) ** 2))
+        if norm > 0:
+            step[axis] = float(xp.sum(xp.real(xp.conj(derivative) * difference))) / norm
+    return np.clip(step, -limit_px, limit_px)

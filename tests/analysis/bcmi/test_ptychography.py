@@ -1,0 +1,91 @@
+"""Ptychographic calibration of the modulator in the Bragg beam (seed 001, Appendix A), on frames
+simulated with a modulator drawn four times finer than the reconstruction's pixel."""
+
+import numpy as np
+import pytest
+
+from phasebeam.analysis.bcmi.calibration import modulator_levels, remove_phase_ramp, retrieve_d1, well_lit
+from phasebeam.analysis.bcmi.geometry import BcmiGeometry
+from phasebeam.analysis.bcmi.modulator import modulator_phase_shift
+from phasebeam.analysis.bcmi.propagation import angular_spectrum_transfer, propagate
+from phasebeam.analysis.bcmi.ptychography import PtychoSettings, reconstruct_ptycho
+from phasebeam.analysis.bcmi.reconstruction import rocking_projections
+from phasebeam.plans.trajectories import fermat_spiral_um
+from phasebeam.simulators.bcmi import bcmi_crystal, make_modulator, ptycho_frames
+
+GEOMETRY = BcmiGeometry(frame_px=128, d1_m=1.35e-3)
+MODULATOR_PX = 200
+#: Where the scan's position (0, 0) puts the probe's top-left corner on the simulated modulator.
+CENTRE_CORNER_PX = MODULATOR_PX // 2 - GEOMETRY.frame_px // 2
+
+
+def _radial_rms_m(a: np.ndarray, b: np.ndarray) -> float:
+    d = (a - a.mean(axis=0)) - (b - b.mean(axis=0))
+    return float(np.sqrt(np.mean(np.sum(d**2, axis=1))))
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    crystal = bcmi_crystal(GEOMETRY.frame_px, size_px=10, rocking_steps=24, phase_range=1.0, seed=1)
+    exit_wave = rocking_projections(crystal.obj)[12]  # at the Bragg peak: the most intense beam
+    transfer = angular_spectrum_transfer((128, 128), GEOMETRY.pixel_m, GEOMETRY.wavelength_m, GEOMETRY.d1_m)
+    probe = propagate(exit_wave, transfer)
+    commanded = fermat_spiral_um(3.0, 3.0, 0.25)[:, ::-1] * 1e-6  # (y, x) m
+    true = commanded + np.random.default_rng(0).normal(0, 30e-9, commanded.shape)
+    modulator = make_modulator(
+        (MODULATOR_PX, MODULATOR_PX), GEOMETRY.pixel_m, GEOMETRY.energy_ev, 450e-9, seed=3
+    )
+    frames = ptycho_frames(probe, modulator, true / GEOMETRY.pixel_m + CENTRE_CORNER_PX, 1e7, seed=2)
+    settings = PtychoSettings(epochs=80, position_start_epoch=20)
+    result = reconstruct_ptycho(frames, commanded, GEOMETRY.pixel_m, settings=settings)
+    return result, probe, modulator, commanded, true
+
+
+def test_modulator_phase_shift_within_5_percent_of_xraydb(calibration):
+    result = calibration[0]
+    expected = modulator_phase_shift("W", 1.5e-6, 9000.0)
+    levels = modulator_levels(result.modulator, result.illumination)
+    assert levels.phase_shift_rad == pytest.approx(expected, rel=0.05)
+    assert 0.3 < levels.metal_fraction < 0.7
+
+
+def test_position_correction_brings_30_nm_errors_below_10_nm(calibration):
+    result, _, _, commanded, true = calibration
+    assert _radial_rms_m(commanded, true) > 40e-9  # 30 nm per axis
+    assert _radial_rms_m(result.positions_m, true) < 10e-9
+    assert result.error_history[-1] < 0.1 * result.error_history[0]
+
+
+def test_d1_is_retrieved_from_the_probe(calibration):
+    result = calibration[0]
+    fit = retrieve_d1(result.probe, GEOMETRY.pixel_m, GEOMETRY.wavelength_m, 0.5e-3, 5e-3)
+    assert fit.d1_m == pytest.approx(GEOMETRY.d1_m, abs=20e-6)
+
+
+def test_probe_and_modulator_match_the_truth_up_to_the_ambiguities(calibration):
+    result, probe, modulator, _, _ = calibration
+    # The probe: up to a constant phase and scale.
+    overlap = abs(np.vdot(probe, result.probe)) / (np.linalg.norm(probe) * np.linalg.norm(result.probe))
+    assert overlap > 0.9
+    # The modulator: on the well-lit area, up to a constant phase and a linear phase ramp, against
+    # the true transmission averaged over each pixel.
+    lit = well_lit(result.illumination, 0.5)
+    corner = np.round(CENTRE_CORNER_PX - np.asarray(result.origin_px)).astype(int)
+    truth = modulator.coarse()[corner[0] : corner[0] + lit.shape[0], corner[1] : corner[1] + lit.shape[1]]
+    a = remove_phase_ramp(result.modulator, lit)[lit]
+    b = remove_phase_ramp(truth, lit)[lit]
+    a, b = a - a.mean(), b - b.mean()
+    assert abs(np.vdot(a, b)) / (np.linalg.norm(a) * np.linalg.norm(b)) > 0.8
+
+
+def test_frames_and_positions_of_different_lengths_are_refused():
+    frames = np.ones((5, 32, 32), dtype=np.float32)
+    with pytest.raises(ValueError, match="positions list 4 points but there are 5 frames"):
+        reconstruct_ptycho(frames, np.zeros((4, 2)), 50e-9)
+
+
+def test_a_start_modulator_of_the_wrong_shape_is_refused():
+    frames = np.ones((3, 32, 32), dtype=np.float32)
+    positions = np.array([[0.0, 0.0], [0.0, 1e-7], [1e-7, 0.0]])
+    with pytest.raises(ValueError, match="modulator's shape"):
+        reconstruct_ptycho(frames, positions, 50e-9, modulator=np.ones((10, 10), dtype=np.complex64))
