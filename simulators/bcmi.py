@@ -85,13 +85,15 @@ def _upsample(field: npt.NDArray, factor: int) -> npt.NDArray[np.complex128]:
     if factor == 1:
         return np.asarray(field, dtype=np.complex128)
     n = field.shape[-1]
-    spectrum = np.fft.fftshift(scipy.fft.fft2(field, axes=(-2, -1), norm="ortho", workers=-1), axes=(-2, -1))
+    spectrum = np.fft.fftshift(
+        np.asarray(scipy.fft.fft2(field, axes=(-2, -1), norm="ortho", workers=-1)), axes=(-2, -1)
+    )
     big = n * factor
     start = (big - n) // 2
     padded = np.zeros((*field.shape[:-2], big, big), dtype=np.complex128)
     padded[..., start : start + n, start : start + n] = spectrum
     fine = scipy.fft.ifft2(np.fft.ifftshift(padded, axes=(-2, -1)), axes=(-2, -1), norm="ortho", workers=-1)
-    return fine * factor
+    return np.asarray(fine) * factor
 
 
 def _detected(fine_field: npt.NDArray, n: int, factor: int) -> npt.NDArray[np.complex64]:
@@ -108,7 +110,8 @@ def _fourier_shift(field: npt.NDArray, shift_yx: npt.ArrayLike) -> npt.NDArray[n
     ky = np.fft.fftfreq(field.shape[-2])[:, None]
     kx = np.fft.fftfreq(field.shape[-1])[None, :]
     ramp = np.exp(-2j * np.pi * (ky * shift[0] + kx * shift[1]))
-    return scipy.fft.ifft2(scipy.fft.fft2(field, axes=(-2, -1), workers=-1) * ramp, axes=(-2, -1), workers=-1)
+    spectrum = np.asarray(scipy.fft.fft2(field, axes=(-2, -1), workers=-1))
+    return np.asarray(scipy.fft.ifft2(spectrum * ramp, axes=(-2, -1), workers=-1))
 
 
 def _through_modulator(

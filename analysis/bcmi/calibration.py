@@ -101,7 +101,7 @@ def modulator_levels(
     )
 
 
-def _mode(values: npt.NDArray, iterations: int = 30) -> complex:
+def _mode(values: npt.NDArray[np.complexfloating], iterations: int = 30) -> complex:
     """The densest point of complex ``values``: mean shift with a flat kernel of a tenth of their spread."""
     centre = complex(np.median(values.real), np.median(values.imag))
     radius = 0.1 * float(np.sqrt(np.mean(np.abs(values - np.mean(values)) ** 2))) + 1e-12

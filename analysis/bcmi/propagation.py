@@ -47,5 +47,5 @@ def propagate(field: npt.NDArray, transfer: npt.NDArray) -> npt.NDArray[np.compl
 
 def far_field(field: npt.NDArray) -> npt.NDArray[np.complex64]:
     """Detector amplitude of ``field`` (..., Y, X), centred, orthonormal (sum |.|^2 conserved)."""
-    spectrum = scipy.fft.fft2(field, axes=(-2, -1), norm="ortho", workers=-1)
+    spectrum = np.asarray(scipy.fft.fft2(field, axes=(-2, -1), norm="ortho", workers=-1))
     return np.asarray(np.fft.fftshift(spectrum, axes=(-2, -1)), dtype=np.complex64)

@@ -16,11 +16,11 @@ import scipy.fft
 
 def rocking_projections(rho: npt.NDArray) -> npt.NDArray[np.complex64]:
     """R Q_j rho for every angle j: (J, Y, X), angle J // 2 at the Bragg peak (orthonormal)."""
-    spectrum = scipy.fft.fft(rho, axis=0, norm="ortho", workers=-1)
+    spectrum = np.asarray(scipy.fft.fft(rho, axis=0, norm="ortho", workers=-1))
     return np.fft.fftshift(spectrum, axes=0).astype(np.complex64)
 
 
 def back_projection(projections: npt.NDArray) -> npt.NDArray[np.complex64]:
     """sum_j Q_j* R^dagger of (J, Y, X) projections: the inverse of :func:`rocking_projections`."""
     spectrum = np.fft.ifftshift(projections, axes=0)
-    return scipy.fft.ifft(spectrum, axis=0, norm="ortho", workers=-1).astype(np.complex64)
+    return np.asarray(scipy.fft.ifft(spectrum, axis=0, norm="ortho", workers=-1), dtype=np.complex64)
