@@ -45,7 +45,7 @@ def compare(obj: npt.NDArray, truth: npt.NDArray, truth_support: npt.NDArray[np.
     result = align(truth, obj)
     support = reconstructed_support(result.aligned)
     dice = 2 * float(np.sum(support & truth_support)) / float(support.sum() + truth_support.sum())
-    interior = ndimage.binary_erosion(truth_support)
+    interior = np.asarray(ndimage.binary_erosion(truth_support), dtype=bool)
     difference = np.angle(result.aligned[interior] * np.conj(truth[interior]))
     # Remove the mean phase over the interior (the global offset was fitted with modulus weights).
     difference = np.angle(np.exp(1j * (difference - np.angle(np.mean(np.exp(1j * difference))))))

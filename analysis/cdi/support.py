@@ -44,5 +44,7 @@ def shrink_wrap(
         return new
     if current is None:
         raise ValueError("border_only needs the current support")
-    border = ndimage.binary_dilation(current) & ~ndimage.binary_erosion(current)
+    border = np.asarray(ndimage.binary_dilation(current), dtype=bool) & ~np.asarray(
+        ndimage.binary_erosion(current), dtype=bool
+    )
     return np.where(border, new, current)

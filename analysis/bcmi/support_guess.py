@@ -1,0 +1,97 @@
+"""The BCMI support guess of seed 001 (Appendix B, Fig. S8): placed in x'-y', sized along z'.
+
+The modulator encodes where the crystal is in the window, so the support must sit at the right
+x'-y' place. Phasing the central frame alone (2-D BCMI, the projection of the crystal at the Bragg
+peak) inside a loose window finds the place and the x'-y' outline; the z' thickness comes from the
+autocorrelation along the rocking axis: the inverse transform over the angles of each pixel's
+intensity is the autocorrelation of the crystal along z', 2 L - 1 voxels long for L voxels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+from skimage import measure
+
+from ..backend import Backend
+from .geometry import BcmiGeometry
+from .reconstruction import BcmiSettings, phase_bcmi
+
+
+@dataclass(frozen=True)
+class SupportGuess:
+    """A support for BCMI phasing.
+
+    Attributes:
+        support: (J, N, N): the x'-y' outline repeated over the z' range.
+        outline: the x'-y' outline (N, N) from the central frame.
+        thickness_px: the crystal's z' thickness from the autocorrelation (voxels).
+    """
+
+    support: npt.NDArray[np.bool_]
+    outline: npt.NDArray[np.bool_]
+    thickness_px: int
+
+
+def thickness_from_autocorrelation(frames: npt.NDArray, threshold: float = 0.1) -> int:
+    """z' thickness L (voxels) from the rocking-axis autocorrelation, (width + 1) / 2."""
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    auto = np.abs(np.fft.ifft(np.fft.ifftshift(frames, axes=0), axis=0)).sum(axis=(1, 2))
+    auto = np.fft.fftshift(auto)
+    width = int(np.count_nonzero(auto > threshold * auto.max()))
+    return max(1, (width + 1) // 2)
+
+
+def support_guess(
+    frames: npt.NDArray,
+    modulator: npt.NDArray,
+    geometry: BcmiGeometry,
+    window_px: int | None = None,
+    recipe: str = "HIO**600, ER**200",
+    outline_threshold: float = 0.2,
+    margin_px: int = 2,
+    seed: int = 0,
+    backend: Backend | str = "numpy",
+) -> SupportGuess:
+    """Place and size the support from the data.
+
+    Args:
+        frames: the BCMI rocking scan (J, N, N), centred.
+        modulator: the modulator's transmission under the window (N, N).
+        geometry: the BCMI geometry.
+        window_px: side of the loose square (centred) that the central frame is phased in;
+            default 3 N / 8 (the crystal and its drift must lie inside).
+        recipe: the 2-D phasing recipe.
+        outline_threshold: the outline is where the blurred modulus exceeds this fraction of its
+            maximum.
+        margin_px: pixels added around the outline and on each side of the z' range.
+        seed: seed of the 2-D run.
+        backend: the array backend.
+    """
+    j, n = frames.shape[0], frames.shape[-1]
+    side = 3 * n // 8 if window_px is None else window_px
+    if not 4 <= side <= n:
+        raise ValueError(f"window_px must be in [4, {n}], got {side}")
+    loose = np.zeros((1, n, n), dtype=bool)
+    low = (n - side) // 2
+    loose[0, low : low + side, low : low + side] = True
+    central = frames[j // 2 : j // 2 + 1]
+    settings = BcmiSettings(drift_start=-1)
+    run = phase_bcmi(central, modulator, geometry, loose, recipe, seed, settings, backend=backend)
+    modulus = ndimage.gaussian_filter(np.abs(run.obj[0]), 1.0)
+    outline = modulus > outline_threshold * modulus.max()
+    labels = np.asarray(measure.label(outline, connectivity=2))
+    count = int(labels.max())
+    if count > 1:  # keep the brightest island: the crystal
+        sums = ndimage.sum(modulus, labels, range(1, count + 1))
+        outline = labels == 1 + int(np.argmax(sums))
+    outline = np.asarray(ndimage.binary_dilation(outline, iterations=margin_px), dtype=bool)
+    thickness = min(j, thickness_from_autocorrelation(frames) + 2 * margin_px)
+    support = np.zeros(frames.shape, dtype=bool)
+    start = (j - thickness) // 2
+    support[start : start + thickness] = outline
+    return SupportGuess(support, outline, thickness)
