@@ -91,8 +91,3 @@ class BcmiGeometry:
                 f"(d1_m={self.d1_m}), more than frame_px={self.frame_px}: reduce d1_m or crop the "
                 "frames less"
             )
-
-    def with_d1(self, d1_m: float) -> BcmiGeometry:
-        return BcmiGeometry(
-            self.frame_px, d1_m, self.energy_ev, self.detector_distance_m, self.detector_pixel_m
-        )

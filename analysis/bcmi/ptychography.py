@@ -13,15 +13,13 @@ shifted by f, whose far-field intensity is the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from ..backend import Backend, get_backend
-
-ProgressCallback = Callable[[int, int], None]
+from ..cdi.engine import ProgressCallback
 
 
 @dataclass(frozen=True)

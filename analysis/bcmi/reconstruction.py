@@ -9,7 +9,6 @@ Fourier slice theorem); its back-projection sum_j Q_j* R^dagger is the inverse t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,14 +17,12 @@ import scipy.fft
 
 from ..backend import Backend, get_backend
 from ..cdi.data import DiffractionData
-from ..cdi.engine import PhasingSettings
+from ..cdi.engine import PhasingSettings, ProgressCallback
 from ..cdi.likelihood import poisson_llk
 from ..cdi.recipe import parse_recipe
 from ..cdi.support import shrink_wrap
 from .geometry import BcmiGeometry
 from .propagation import angular_spectrum_transfer
-
-ProgressCallback = Callable[[int, int], None]
 
 
 def rocking_projections(rho: npt.NDArray) -> npt.NDArray[np.complex64]:
