@@ -69,6 +69,9 @@ def low_strain():
 
 def test_bcmi_with_a_guessed_support_retrieves_the_crystal_and_its_drift(low_strain):
     crystal, frames, window = low_strain
+    # Known weakness: on these frames the 2-D phasing behind the guess finds the crystal from
+    # start seed 0 only (1 of seeds 0-7; the others cover 0% of it), and a 1e-7 change in the
+    # simulated frames also breaks it. Runs over several seeds ranked by free LLK are still to do.
     guess = support_guess(frames.bcmi, window, GEOMETRY)
     outline_truth = crystal.support.any(axis=0)
     assert np.sum(guess.outline & outline_truth) >= 0.95 * outline_truth.sum()
