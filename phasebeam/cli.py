@@ -40,10 +40,31 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="start the simulated beamline and embedded Tiled, run a short scan of each frame model, "
-        "print where the data is and a summary",
+        "print where the data is and a summary; 'demo bcmi': seed 001's BCMI vs BCDI comparison",
+    )
+    demo.add_argument(
+        "method", nargs="?", choices=["bcmi"], help="bcmi: modulator calibration, then BCMI vs BCDI runs"
     )
     _add_storage_options(demo)
     demo.add_argument("--seed", type=int, default=0, help="random seed of the simulated world")
+    demo.add_argument(
+        "--phase-range",
+        type=float,
+        nargs="+",
+        default=[1.0, 7.0],
+        metavar="RAD",
+        help="bcmi: peak-to-peak strain phase of each crystal (rad; default 1.0 7.0)",
+    )
+    demo.add_argument(
+        "--runs", type=int, default=10, help="bcmi: BCMI and BCDI runs per crystal (default 10)"
+    )
+    demo.add_argument(
+        "--crystals", type=int, default=1, help="bcmi: crystals per phase range, of varied shape and strain"
+    )
+    demo.add_argument("--out", help="bcmi: output folder for summary.json and the figure")
+    demo.add_argument(
+        "--backend", default="numpy", choices=["numpy", "cupy", "auto"], help="bcmi: array backend"
+    )
 
     reconstruct = commands.add_parser("reconstruct", help="reconstruct from files")
     methods = reconstruct.add_subparsers(dest="method", metavar="METHOD")
@@ -84,6 +105,20 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     if args.command == "sim" and args.sim_command == "start":
         return _sim_start(args.seed)
+    if args.command == "demo" and args.method == "bcmi":
+        from pathlib import Path
+
+        from .demo_bcmi import run_bcmi_demo
+
+        if args.out is None:
+            parser.error("demo bcmi needs --out DIR")
+        try:
+            run_bcmi_demo(
+                Path(args.out), tuple(args.phase_range), args.runs, args.crystals, args.seed, args.backend
+            )
+        except ValueError as exc:
+            parser.error(str(exc))
+        return 0
     if args.command == "demo":
         from .demo import run_demo
         from .settings import Settings

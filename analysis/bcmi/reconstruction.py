@@ -196,7 +196,7 @@ def phase_bcmi(
     modulator: npt.NDArray,
     geometry: BcmiGeometry,
     support: npt.NDArray[np.bool_],
-    recipe: str = "HIO**100, ER**150",
+    recipe: str = "RAAR**400, ER**300",
     seed: int = 0,
     settings: BcmiSettings | None = None,
     measured: npt.NDArray[np.bool_] | None = None,
@@ -210,7 +210,9 @@ def phase_bcmi(
         modulator: the calibrated modulator's transmission under the window (N, N).
         geometry: the BCMI geometry.
         support: the support guess (J, N, N), placed in x'-y' (see :mod:`.support_guess`).
-        recipe: the CDI engine's recipe string (ER, HIO, RAAR).
+        recipe: the CDI engine's recipe string (ER, HIO, RAAR). The default succeeded in 12 of
+            12 runs on three 7 rad crystals where ``HIO**100, ER**150`` failed on one (phase
+            error 0.3-0.8 rad) and ``HIO**300, ER**300`` in 3 of its 4 runs.
         seed: seed of the random start and of the free-pixel set.
         settings: phasing and drift-correction parameters.
         measured: False where a pixel was not measured (gaps, beamstop); default all measured.

@@ -50,3 +50,10 @@ def compare(obj: npt.NDArray, truth: npt.NDArray, truth_support: npt.NDArray[np.
     # Remove the mean phase over the interior (the global offset was fitted with modulus weights).
     difference = np.angle(np.exp(1j * (difference - np.angle(np.mean(np.exp(1j * difference))))))
     return Comparison(dice, float(np.sqrt(np.mean(difference**2))), result.twin, result.correlation)
+
+
+def classify(comparison: Comparison, dice_min: float = 0.9, phase_rms_max: float = 0.2) -> str:
+    """``correct``, ``conjugated`` (the twin matches) or ``incorrect``, as seed 001 counts runs."""
+    if not comparison.success(dice_min, phase_rms_max):
+        return "incorrect"
+    return "conjugated" if comparison.twin else "correct"

