@@ -80,11 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     cdi.add_argument("--keep", type=int, default=3, help="best runs (by free LLK) to decompose (default 3)")
     cdi.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
     cdi.add_argument("--seed", type=int, default=0, help="random seed of the first run")
+    from .reconstruct_bcmi import add_arguments as add_bcmi_arguments
     from .reconstruct_xsn import add_arguments
     from .xsn_calibration import add_arguments as add_optics_arguments
 
     add_arguments(methods)
     add_optics_arguments(methods)
+    add_bcmi_arguments(methods)
     return parser
 
 
@@ -130,6 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         from .reconstruct import reconstruct_cdi
 
         return reconstruct_cdi(args)
+    if args.command == "reconstruct" and args.method == "ptycho":
+        from .reconstruct_bcmi import reconstruct_ptycho_file
+
+        return reconstruct_ptycho_file(args)
+    if args.command == "reconstruct" and args.method == "bcmi":
+        from .reconstruct_bcmi import reconstruct_bcmi_file
+
+        return reconstruct_bcmi_file(args)
     if args.command == "reconstruct" and args.method == "xsn":
         from .reconstruct_xsn import reconstruct_xsn
 
