@@ -229,7 +229,12 @@ class _Demo:
         return info
 
     def ptychography(self) -> dict[str, Any]:
-        self._title("modulator_ptycho_calibration: Fermat spiral of the modulator (seed 001)")
+        self._title(
+            "modulator_ptycho_calibration: Fermat spiral of the modulator in the Bragg beam (seed 001)"
+        )
+        # The crystal's Bragg beam through the modulator: the BCMI frame model at the Bragg angle.
+        _use_frame_model(self.addresses, "eiger", "bcmi")
+        self.RE(bps.mv(self.bl.diffractometer.eta, bragg_angle_deg(self._energy_ev(), PT111_D_SPACING_M)))
         nano = self.bl.nanogoniometer
         uid = self._run_live(
             modulator_ptycho_calibration([self.bl.eiger], nano, 0.6, 0.6, 0.12, exposure_s=0.05)

@@ -114,7 +114,7 @@ def _fourier_shift(field: npt.NDArray, shift_yx: npt.ArrayLike) -> npt.NDArray[n
     return np.asarray(scipy.fft.ifft2(spectrum * ramp, axes=(-2, -1), workers=-1))
 
 
-def _through_modulator(
+def through_modulator(
     wave: npt.NDArray, modulator: FineModulator, corner_px: tuple[float, float]
 ) -> npt.NDArray[np.complex64]:
     """Detector amplitude of ``wave`` (N x N at the modulator plane) crossing the modulator there.
@@ -168,7 +168,7 @@ def ptycho_frames(
     corners = np.asarray(corners_px, dtype=float)
     return np.stack(
         [
-            _counts(_through_modulator(probe, modulator, tuple(c)), photons_per_frame, power, rng)
+            _counts(through_modulator(probe, modulator, tuple(c)), photons_per_frame, power, rng)
             for c in corners
         ]
     )
@@ -278,7 +278,7 @@ def bcmi_frames(
     scale = max_count / float(np.max(np.abs(bcdi_amplitude) ** 2))
     transfer = angular_spectrum_transfer((n, n), geometry.pixel_m, geometry.wavelength_m, geometry.d1_m)
     at_modulator = propagate(waves, transfer)
-    bcmi_amplitude = np.stack([_through_modulator(w, modulator, modulator_corner_px) for w in at_modulator])
+    bcmi_amplitude = np.stack([through_modulator(w, modulator, modulator_corner_px) for w in at_modulator])
     bcmi = rng.poisson(np.abs(bcmi_amplitude) ** 2 * scale).astype(np.float32)
     bcdi = rng.poisson(np.abs(bcdi_amplitude) ** 2 * scale).astype(np.float32)
     return BcmiFrames(bcmi, bcdi, drift)

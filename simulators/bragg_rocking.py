@@ -68,13 +68,13 @@ def detector_q_axes(
     return _centred_coordinates(shape[0], dq), _centred_coordinates(shape[1], dq)
 
 
-def rocking_slice(
+def rocking_amplitude(
     crystal: BraggCrystal,
     q_z: float,
     q_y: npt.NDArray[np.float64],
     q_x: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:
-    """|F(q_y, q_x; q_z)|^2 with F the un-normalised sum over voxels (dimensionless)."""
+) -> npt.NDArray[np.complex128]:
+    """F(q_y, q_x; q_z), the un-normalised sum over voxels (dimensionless)."""
     nz, ny, nx = crystal.density.shape
     z = _centred_coordinates(nz, crystal.voxel_m)
     y = _centred_coordinates(ny, crystal.voxel_m)
@@ -82,7 +82,17 @@ def rocking_slice(
     collapsed = np.tensordot(np.exp(-1j * q_z * z), crystal.density, axes=(0, 0))
     e_y = np.exp(-1j * np.outer(q_y, y))
     e_x = np.exp(-1j * np.outer(x, q_x))
-    amplitude: npt.NDArray[np.complex128] = np.asarray(e_y @ collapsed @ e_x, dtype=np.complex128)
+    return np.asarray(e_y @ collapsed @ e_x, dtype=np.complex128)
+
+
+def rocking_slice(
+    crystal: BraggCrystal,
+    q_z: float,
+    q_y: npt.NDArray[np.float64],
+    q_x: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """|F(q_y, q_x; q_z)|^2 with F the un-normalised sum over voxels (dimensionless)."""
+    amplitude = rocking_amplitude(crystal, q_z, q_y, q_x)
     return amplitude.real**2 + amplitude.imag**2
 
 

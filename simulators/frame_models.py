@@ -15,11 +15,13 @@ import numpy.typing as npt
 import xraydb
 from scipy.ndimage import gaussian_filter
 
+from phasebeam.analysis.bcmi.propagation import angular_spectrum_transfer, propagate
 from phasebeam.analysis.materials import transmittance_exponents
 from phasebeam.analysis.xsn.forward import xsn_image
 from phasebeam.analysis.xsn.optics import XsnOptics
 
-from .bragg_rocking import detector_q_axes, rocking_q_z, rocking_slice
+from .bcmi import FineModulator, make_modulator, through_modulator
+from .bragg_rocking import detector_q_axes, rocking_amplitude, rocking_q_z, rocking_slice
 from .far_field import beamstop_mask, far_field_intensity, gaussian_probe, transmission_window
 from .knife_edge import knife_edge_background
 from .projection import projected_thickness_m
@@ -84,6 +86,60 @@ def bragg_rocking_frame(world: World, config: DetectorConfig, t: float) -> npt.N
 def _delta_beta(formula: str, density_g_cm3: float, energy_ev: float) -> tuple[float, float]:
     delta, beta, _ = xraydb.xray_delta_beta(formula, density_g_cm3, energy_ev)
     return float(delta), float(beta)
+
+
+#: The simulated BCMI modulator (seed 001): 1.5 um of W, 300 nm features, 20 um wide, centred
+#: on the diffracted beam at nanogoniometer x = y = 0.
+MODULATOR_SPAN_M = 20e-6
+MODULATOR_FEATURE_M = 300e-9
+
+
+@lru_cache(maxsize=4)
+def world_modulator(pixel_m: float, energy_ev: float, seed: int = 1) -> FineModulator:
+    """The world's modulator sampled for a computational pixel (cached: the pattern is fixed)."""
+    side = int(np.ceil(MODULATOR_SPAN_M / pixel_m))
+    return make_modulator((side, side), pixel_m, energy_ev, MODULATOR_FEATURE_M, seed=seed)
+
+
+def bcmi_pixel_m(world: World, config: DetectorConfig, t: float) -> float:
+    """The computational pixel lambda d2 / (N p) of the BCMI geometry at the nominal d1 (m)."""
+    d2 = config.distance_m - 1e-3 * world.settings.d1_at_zero_mm
+    return world.wavelength_m(t) * d2 / (config.shape[1] * config.pixel_m)
+
+
+@register_frame_model("bcmi")
+def bcmi_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
+    """The Bragg beam of the world's crystal through the modulator (seed 001, BCMI and its calibration).
+
+    The exit wave at the rocking angle eta is the inverse transform of the crystal's amplitude at
+    the detector's q points, on the grid conjugate to the detector; it propagates d1 (from the
+    nanogoniometer's z) to the modulator, whose point under the beam is set by the
+    nanogoniometer's x and y, and on to the detector. Without absorption the counts equal the
+    ``bragg_rocking`` model's, so a rocking scan with the modulator in records BCMI frames and a
+    ptychographic scan of the nanogoniometer at the Bragg angle records the calibration frames.
+    """
+    if config.shape[0] != config.shape[1]:
+        raise ValueError(f"the bcmi frame model needs a square detector, got {config.shape}")
+    n = config.shape[1]
+    wavelength = world.wavelength_m(t)
+    q_z = rocking_q_z(world.position("eta", t), world.crystal, wavelength)
+    q_y, q_x = detector_q_axes(config.shape, config.pixel_m, config.distance_m, wavelength)
+    amplitude = rocking_amplitude(world.crystal, q_z, q_y, q_x)
+    # Voxel r_n = n * pixel and q_k = k * 2 pi / (N pixel): F is the DFT of the exit wave.
+    exit_wave = np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(amplitude), norm="ortho"))
+    pixel = bcmi_pixel_m(world, config, t)
+    d1 = 1e-3 * world.d1_mm(t)
+    at_modulator = propagate(exit_wave, angular_spectrum_transfer((n, n), pixel, wavelength, d1))
+    modulator = world_modulator(round(pixel, 12), round(world.energy_ev(t), 1))
+    side = modulator.transmission.shape[0] // modulator.upsample
+    corner = (
+        (side - n) / 2 + 1e-6 * world.position("nanogonio_y", t) / pixel,
+        (side - n) / 2 + 1e-6 * world.position("nanogonio_x", t) / pixel,
+    )
+    detected = through_modulator(at_modulator, modulator, corner)
+    relative_flux = world.photon_rate(t) / world.settings.photon_flux
+    intensity = detected.real.astype(np.float64) ** 2 + detected.imag.astype(np.float64) ** 2
+    return BRAGG_EFFICIENCY * relative_flux * intensity
 
 
 @register_frame_model("far_field")
