@@ -216,7 +216,6 @@ def _case(
         "phase_range_rad": phase_range,
         "shape": shape,
         "strain": strain,
-        "true_phase_peak_to_peak_rad": round(float(np.ptp(np.angle(crystal.obj[crystal.support]))), 3),
         "support_guess": {
             "outline_covers_crystal": round(
                 float(np.sum(guess.outline & truth_support) / truth_support.sum()), 3
