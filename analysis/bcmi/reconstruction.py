@@ -105,14 +105,26 @@ class BcmiModel:
         )
         k = np.fft.fftfreq(n).astype(np.float32)
         self.k = be.asarray(k)
+        # The last drift's ramp and its conjugate: every iteration applies them forward and back,
+        # while the drift changes only every few ER steps.
+        self._ramp_drift: bytes | None = None
+        self._ramps: tuple = ()
+
+    def _ramps_for(self, drift_px: npt.NDArray) -> tuple:
+        drift32 = np.asarray(drift_px, dtype=np.float32)
+        if drift32.tobytes() != self._ramp_drift:
+            xp = self.be.xp
+            drift = self.be.asarray(drift32)
+            ramp_y = xp.exp((-2j * np.pi) * drift[:, 0:1] * self.k[None, :])
+            ramp_x = xp.exp((-2j * np.pi) * drift[:, 1:2] * self.k[None, :])
+            ramp = (ramp_y[:, :, None] * ramp_x[:, None, :]).astype(np.complex64)
+            self._ramps = (ramp, xp.conj(ramp))
+            self._ramp_drift = drift32.tobytes()
+        return self._ramps
 
     def shift_ramp(self, drift_px: npt.NDArray):
         """exp(-2 pi i k.s) per angle, (J, N, N): multiplies a spectrum to shift it by s."""
-        xp = self.be.xp
-        drift = self.be.asarray(drift_px.astype(np.float32))
-        ramp_y = xp.exp((-2j * np.pi) * drift[:, 0:1] * self.k[None, :])
-        ramp_x = xp.exp((-2j * np.pi) * drift[:, 1:2] * self.k[None, :])
-        return (ramp_y[:, :, None] * ramp_x[:, None, :]).astype(np.complex64)
+        return self._ramps_for(drift_px)[0]
 
     def projection_spectra(self, rho):
         """R Q_j rho for every angle, in Fourier space (FFT order): (J, N, N)."""
@@ -139,7 +151,7 @@ class BcmiModel:
     def object_from(self, spectra, drift_px: npt.NDArray):
         """sum_j Q_j* R^dagger T_j^-1 of exit waves in Fourier space: rho (J, N, N)."""
         be = self.be
-        waves = be.ifftn(spectra * be.xp.conj(self.shift_ramp(drift_px)), axes=(1, 2))
+        waves = be.ifftn(spectra * self._ramps_for(drift_px)[1], axes=(1, 2))
         return be.ifftn(be.xp.fft.ifftshift(waves, axes=0), axes=(0,))
 
     def intensity(self, rho, drift_px: npt.NDArray) -> npt.NDArray[np.float32]:
