@@ -21,12 +21,17 @@ import numpy as np
 
 from phasebeam.analysis.backend import get_backend
 from phasebeam.analysis.bcmi.geometry import BcmiGeometry
-from phasebeam.analysis.bcmi.propagation import angular_spectrum_transfer, propagate
 from phasebeam.analysis.bcmi.ptychography import PtychoSettings, reconstruct_ptycho
-from phasebeam.analysis.bcmi.reconstruction import BcmiSettings, phase_bcmi, rocking_projections
+from phasebeam.analysis.bcmi.reconstruction import BcmiSettings, phase_bcmi
 from phasebeam.analysis.cdi.engine import PhasingSettings
 from phasebeam.plans.trajectories import fermat_spiral_um
-from phasebeam.simulators.bcmi import bcmi_crystal, bcmi_frames, make_modulator, ptycho_frames
+from phasebeam.simulators.bcmi import (
+    bcmi_crystal,
+    bcmi_frames,
+    bragg_beam_at_modulator,
+    make_modulator,
+    ptycho_frames,
+)
 
 
 def _seconds(fn) -> float:
@@ -76,9 +81,7 @@ def main() -> None:
     with_drift_ms = _per_step(lambda k: bcmi(k, "ER", drift=True), max(2, args.iterations // 4))
     er_ms = _per_step(lambda k: bcmi(k, "ER"), args.iterations)
 
-    exit_wave = rocking_projections(crystal.obj)[j // 2]
-    transfer = angular_spectrum_transfer((n, n), geometry.pixel_m, geometry.wavelength_m, geometry.d1_m)
-    probe = propagate(exit_wave, transfer)
+    probe = bragg_beam_at_modulator(crystal.obj, geometry)
     spiral = fermat_spiral_um(3.0, 3.0, 0.25)[: args.positions, ::-1] * 1e-6
     ptycho = ptycho_frames(probe, modulator, spiral / geometry.pixel_m + 36, 1e7, seed=2)
 

@@ -31,9 +31,8 @@ from matplotlib.figure import Figure
 from phasebeam.analysis.bcmi.calibration import modulator_levels, retrieve_d1
 from phasebeam.analysis.bcmi.geometry import BcmiGeometry
 from phasebeam.analysis.bcmi.modulator import modulator_phase_shift
-from phasebeam.analysis.bcmi.propagation import angular_spectrum_transfer, propagate
 from phasebeam.analysis.bcmi.ptychography import PtychoSettings, reconstruct_ptycho
-from phasebeam.analysis.bcmi.reconstruction import phase_bcmi, rocking_projections
+from phasebeam.analysis.bcmi.reconstruction import phase_bcmi
 from phasebeam.analysis.bcmi.support_guess import support_guess
 from phasebeam.analysis.cdi.align import align
 from phasebeam.analysis.cdi.data import DiffractionData
@@ -48,6 +47,7 @@ from phasebeam.simulators.bcmi import (
     FineModulator,
     bcmi_crystal,
     bcmi_frames,
+    bragg_beam_at_modulator,
     make_modulator,
     ptycho_frames,
 )
@@ -89,11 +89,7 @@ def _rms_m(a: npt.NDArray, b: npt.NDArray) -> float:
 def _calibration(modulator: FineModulator, seed: int, out: TextIO) -> dict[str, Any]:
     t0 = time.monotonic()
     crystal = bcmi_crystal(GEOMETRY.frame_px, CRYSTAL_PX, ROCKING_STEPS, phase_range=1.0, seed=seed)
-    exit_wave = rocking_projections(crystal.obj)[ROCKING_STEPS // 2]  # the Bragg peak's beam
-    transfer = angular_spectrum_transfer(
-        (GEOMETRY.frame_px, GEOMETRY.frame_px), GEOMETRY.pixel_m, GEOMETRY.wavelength_m, GEOMETRY.d1_m
-    )
-    probe = propagate(exit_wave, transfer)
+    probe = bragg_beam_at_modulator(crystal.obj, GEOMETRY)
     commanded = fermat_spiral_um(3.0, 3.0, 0.25)[:, ::-1] * 1e-6  # (y, x) m
     true = commanded + np.random.default_rng(seed).normal(0, 30e-9, commanded.shape)
     centre_corner = MODULATOR_PX // 2 - GEOMETRY.frame_px // 2

@@ -141,6 +141,17 @@ def through_modulator(
     return _detected(fine_wave * patch, n, u)
 
 
+def bragg_beam_at_modulator(crystal: npt.NDArray, geometry: BcmiGeometry) -> npt.NDArray[np.complex64]:
+    """The crystal's beam at the Bragg peak (angle J // 2, the most intense), at the modulator plane.
+
+    It is the probe of the ptychographic calibration: the exit wave of ``crystal`` (J, N, N)
+    propagated d1.
+    """
+    n = crystal.shape[-1]
+    transfer = angular_spectrum_transfer((n, n), geometry.pixel_m, geometry.wavelength_m, geometry.d1_m)
+    return propagate(rocking_projections(crystal.astype(np.complex64))[crystal.shape[0] // 2], transfer)
+
+
 def _counts(amplitude: npt.NDArray, photons: float, power: float, rng: np.random.Generator) -> npt.NDArray:
     expected = np.abs(amplitude) ** 2 * (photons / power)
     return rng.poisson(expected).astype(np.float32)

@@ -9,11 +9,15 @@ import numpy as np
 import pytest
 
 from phasebeam.analysis.bcmi.geometry import BcmiGeometry
-from phasebeam.analysis.bcmi.propagation import angular_spectrum_transfer, propagate
-from phasebeam.analysis.bcmi.reconstruction import rocking_projections
 from phasebeam.cli import main
 from phasebeam.plans.trajectories import fermat_spiral_um
-from phasebeam.simulators.bcmi import bcmi_crystal, bcmi_frames, make_modulator, ptycho_frames
+from phasebeam.simulators.bcmi import (
+    bcmi_crystal,
+    bcmi_frames,
+    bragg_beam_at_modulator,
+    make_modulator,
+    ptycho_frames,
+)
 
 GEOMETRY = BcmiGeometry(frame_px=64, d1_m=3.15e-3)
 ATTRIBUTES = {
@@ -28,8 +32,7 @@ ATTRIBUTES = {
 def simulated():
     crystal = bcmi_crystal(64, size_px=6, rocking_steps=12, phase_range=1.0, seed=0)
     modulator = make_modulator((100, 100), GEOMETRY.pixel_m, GEOMETRY.energy_ev, 450e-9, seed=0)
-    transfer = angular_spectrum_transfer((64, 64), GEOMETRY.pixel_m, GEOMETRY.wavelength_m, GEOMETRY.d1_m)
-    probe = propagate(rocking_projections(crystal.obj)[6], transfer)
+    probe = bragg_beam_at_modulator(crystal.obj, GEOMETRY)
     positions = fermat_spiral_um(1.5, 1.5, 0.3)[:, ::-1] * 1e-6
     ptycho = ptycho_frames(probe, modulator, positions / GEOMETRY.pixel_m + 18, 1e6, seed=1)
     rocking = bcmi_frames(crystal.obj, GEOMETRY, modulator, (18, 18), seed=2).bcmi

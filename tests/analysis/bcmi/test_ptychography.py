@@ -7,11 +7,9 @@ import pytest
 from phasebeam.analysis.bcmi.calibration import modulator_levels, remove_phase_ramp, retrieve_d1, well_lit
 from phasebeam.analysis.bcmi.geometry import BcmiGeometry
 from phasebeam.analysis.bcmi.modulator import modulator_phase_shift
-from phasebeam.analysis.bcmi.propagation import angular_spectrum_transfer, propagate
 from phasebeam.analysis.bcmi.ptychography import PtychoSettings, reconstruct_ptycho
-from phasebeam.analysis.bcmi.reconstruction import rocking_projections
 from phasebeam.plans.trajectories import fermat_spiral_um
-from phasebeam.simulators.bcmi import bcmi_crystal, make_modulator, ptycho_frames
+from phasebeam.simulators.bcmi import bcmi_crystal, bragg_beam_at_modulator, make_modulator, ptycho_frames
 
 GEOMETRY = BcmiGeometry(frame_px=128, d1_m=1.35e-3)
 MODULATOR_PX = 200
@@ -27,9 +25,7 @@ def _radial_rms_m(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def calibration():
     crystal = bcmi_crystal(GEOMETRY.frame_px, size_px=10, rocking_steps=24, phase_range=1.0, seed=1)
-    exit_wave = rocking_projections(crystal.obj)[12]  # at the Bragg peak: the most intense beam
-    transfer = angular_spectrum_transfer((128, 128), GEOMETRY.pixel_m, GEOMETRY.wavelength_m, GEOMETRY.d1_m)
-    probe = propagate(exit_wave, transfer)
+    probe = bragg_beam_at_modulator(crystal.obj, GEOMETRY)
     commanded = fermat_spiral_um(3.0, 3.0, 0.25)[:, ::-1] * 1e-6  # (y, x) m
     true = commanded + np.random.default_rng(0).normal(0, 30e-9, commanded.shape)
     modulator = make_modulator(
