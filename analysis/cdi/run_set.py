@@ -48,7 +48,9 @@ def crystal_cube(obj: npt.NDArray, margin_vox: int = 2) -> tuple[slice, ...]:
     support = reconstructed_support(obj)
     if not support.any():
         raise ValueError("the object has no support to put a cube around")
-    lows, highs = (np.array(f) for f in zip(*[(i.min(), i.max()) for i in np.nonzero(support)], strict=True))
+    indices = np.nonzero(support)
+    lows = np.array([i.min() for i in indices])
+    highs = np.array([i.max() for i in indices])
     side = int(min(max(highs - lows + 1) + 2 * margin_vox, *obj.shape))
     side -= side % 2
     centres = (lows + highs + 1) // 2
