@@ -10,8 +10,8 @@
    (1/2 bit) of the 2 best, modulus histograms, drift error.
 
 Writes ``summary.json`` and ``bcmi_vs_bcdi.png`` to the output folder. The BCMI runs use the
-simulated modulator sampled on the reconstruction grid, not the ptychographic one (whose phase
-ramp and origin are not yet mapped onto the rocking scan's window).
+calibrated modulator: the ptychographic reconstruction cut at the rocking scan's modulator
+position (:func:`~phasebeam.analysis.bcmi.calibration.modulator_window`), not the simulated one.
 """
 
 from __future__ import annotations
@@ -28,7 +28,12 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.figure import Figure
 
-from phasebeam.analysis.bcmi.calibration import modulator_levels, retrieve_d1
+from phasebeam.analysis.bcmi.calibration import (
+    modulator_levels,
+    modulator_window,
+    retrieve_d1,
+    window_corner_px,
+)
 from phasebeam.analysis.bcmi.geometry import BcmiGeometry
 from phasebeam.analysis.bcmi.modulator import modulator_phase_shift
 from phasebeam.analysis.bcmi.ptychography import PtychoSettings, reconstruct_ptycho
@@ -86,7 +91,16 @@ def _rms_m(a: npt.NDArray, b: npt.NDArray) -> float:
     return float(np.sqrt(np.mean(np.sum(d**2, axis=1))))
 
 
-def _calibration(modulator: FineModulator, seed: int, out: TextIO) -> dict[str, Any]:
+#: The modulator's position during the rocking scans, in the calibration scan's frame (y, x) m.
+ROCKING_POSITION_M = tuple(
+    (c - (MODULATOR_PX // 2 - GEOMETRY.frame_px // 2)) * GEOMETRY.pixel_m for c in WINDOW_CORNER_PX
+)
+
+
+def _calibration(
+    modulator: FineModulator, seed: int, backend: str, out: TextIO
+) -> tuple[dict[str, Any], npt.NDArray[np.complex64]]:
+    """The calibration's figures, and the calibrated modulator under the rocking scans' window."""
     t0 = time.monotonic()
     crystal = bcmi_crystal(GEOMETRY.frame_px, CRYSTAL_PX, ROCKING_STEPS, phase_range=1.0, seed=seed)
     probe = bragg_beam_at_modulator(crystal.obj, GEOMETRY)
@@ -96,7 +110,11 @@ def _calibration(modulator: FineModulator, seed: int, out: TextIO) -> dict[str, 
     frames = ptycho_frames(probe, modulator, true / GEOMETRY.pixel_m + centre_corner, 1e7, seed=seed + 1)
     _say(out, f"calibration: {len(frames)} ptychography frames, rPIE 80 epochs ...")
     result = reconstruct_ptycho(
-        frames, commanded, GEOMETRY.pixel_m, settings=PtychoSettings(epochs=80, position_start_epoch=20)
+        frames,
+        commanded,
+        GEOMETRY.pixel_m,
+        settings=PtychoSettings(epochs=80, position_start_epoch=20),
+        backend=backend,
     )
     levels = modulator_levels(result.modulator, result.illumination)
     d1 = retrieve_d1(result.probe, GEOMETRY.pixel_m, GEOMETRY.wavelength_m, 0.5e-3, 5e-3)
@@ -114,6 +132,7 @@ def _calibration(modulator: FineModulator, seed: int, out: TextIO) -> dict[str, 
         "position_error_before_nm": round(1e9 * _rms_m(commanded, true), 2),
         "position_error_after_nm": round(1e9 * _rms_m(result.positions_m, true), 2),
         "seconds": round(time.monotonic() - t0, 1),
+        "rocking_scan_modulator_position_m": list(ROCKING_POSITION_M),
     }
     _say(
         out,
@@ -121,7 +140,8 @@ def _calibration(modulator: FineModulator, seed: int, out: TextIO) -> dict[str, 
         f"(true {1e3 * GEOMETRY.d1_m:.2f}), positions {summary['position_error_before_nm']} -> "
         f"{summary['position_error_after_nm']} nm RMS, {summary['seconds']} s",
     )
-    return summary
+    corner = window_corner_px(ROCKING_POSITION_M, result.origin_px, GEOMETRY.pixel_m)
+    return summary, modulator_window(result.modulator, result.illumination, corner, GEOMETRY.frame_px)
 
 
 def _scores(objects: list[npt.NDArray], crystal: BcmiCrystal) -> list[dict[str, Any]]:
@@ -157,6 +177,7 @@ def _method_summary(runs: list[Any], scores: list[dict[str, Any]], figures: RunS
 
 def _case(
     modulator: FineModulator,
+    window: npt.NDArray[np.complex64],
     phase_range: float,
     kind: tuple[str, str],
     runs: int,
@@ -179,8 +200,6 @@ def _case(
     drift = np.cumsum(np.random.default_rng(seed).normal(0, DRIFT_STEP_PX, (ROCKING_STEPS, 2)), axis=0)
     drift -= drift.mean(axis=0)
     frames = bcmi_frames(crystal.obj, GEOMETRY, modulator, WINDOW_CORNER_PX, drift_px=drift, seed=seed + 1)
-    y, x = WINDOW_CORNER_PX
-    window = modulator.coarse()[y : y + GEOMETRY.frame_px, x : x + GEOMETRY.frame_px]
     _say(
         out, f"phase range {phase_range} rad, {shape} crystal, {strain} strain: support guess (16 starts) ..."
     )
@@ -226,6 +245,7 @@ def _case(
         "bcmi": _method_summary(bcmi, bcmi_scores, bcmi_figures),
         "bcdi": _method_summary(bcdi, bcdi_scores, bcdi_figures),
         "seconds": round(time.monotonic() - t0, 1),
+        "rocking_scan_modulator_position_m": list(ROCKING_POSITION_M),
     }
     for name in ("bcmi", "bcdi"):
         m = summary[name]
@@ -370,12 +390,12 @@ def run_bcmi_demo(
         },
         "success_definition": SUCCESS,
         "bcdi_recipe": STANDARD_RECIPE,
-        "calibration": _calibration(modulator, seed, out),
     }
+    summary["calibration"], window = _calibration(modulator, seed, backend, out)
     kinds = list(itertools.product(("wulff", "winterbottom", "random_cuts", "sphere"), STRAIN_FIELDS))
     specs = [(p, kinds[k % len(kinds)]) for p in phase_ranges for k in range(crystals)]
     cases = [
-        _case(modulator, p, kind, runs, seed + 10 * (i + 1), backend, out)
+        _case(modulator, window, p, kind, runs, seed + 10 * (i + 1), backend, out)
         for i, (p, kind) in enumerate(specs)
     ]
     summary["cases"] = [c[0] for c in cases]

@@ -10,7 +10,8 @@ sample-modulator distance, which sets the pixel size lambda d2 / (N p)).
 bcmi input: ``frames`` (J, N, N) counts of the rocking scan, centred, angle J // 2 at the Bragg peak;
 optional ``mask`` (J, N, N) or (N, N), non-zero where a pixel was not measured; the same
 attributes. The modulator comes from ``--modulator``: a ``reconstruct ptycho`` output (its
-``modulator`` dataset, cut at ``--window-corner``) or any file with an (N, N) ``modulator``.
+``modulator`` cut at the rocking scan's ``--modulator-position-m``, its phase ramp and complex factor
+removed) or any file with a ``modulator`` array, cut at ``--window-corner`` when larger than N x N.
 """
 
 from __future__ import annotations
@@ -46,12 +47,22 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     bcmi = methods.add_parser("bcmi", help="BCMI phase retrieval of a rocking scan with the modulator in")
     bcmi.add_argument("input", help="HDF5: frames [+ mask] and the geometry attributes (README)")
     bcmi.add_argument("--modulator", required=True, help="HDF5 with a 'modulator' dataset (ptycho output)")
-    bcmi.add_argument(
+    where = bcmi.add_mutually_exclusive_group()
+    where.add_argument(
+        "--modulator-position-m",
+        type=float,
+        nargs=2,
+        metavar=("Y", "X"),
+        help="the modulator's (y, x) position during the rocking scan (m), in the frame of the "
+        "calibration scan's positions (needed with a 'reconstruct ptycho' output)",
+    )
+    where.add_argument(
         "--window-corner",
         type=int,
         nargs=2,
         metavar=("Y", "X"),
-        help="pixel of --modulator under the frames' top-left corner (needed when it is larger than N x N)",
+        help="pixel of a plain --modulator array under the frames' top-left corner (when it is larger "
+        "than N x N)",
     )
     bcmi.add_argument("--out", required=True, help="output HDF5 file")
     bcmi.add_argument("--recipe", default="RAAR**400, ER**300", help="recipe of each run")
@@ -183,11 +194,36 @@ def reconstruct_ptycho_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _window(path: str, corner: list[int] | None, n: int) -> npt.NDArray[np.complex64]:
+def _window(args: argparse.Namespace, n: int) -> npt.NDArray[np.complex64]:
+    """The modulator under the frames: from a calibration (by position) or a plain array."""
     import h5py
 
+    from phasebeam.analysis.bcmi.calibration import modulator_window, window_corner_px
+
+    path = args.modulator
     with h5py.File(path, "r") as f:
         modulator = _dataset(f, "modulator", path).astype(np.complex64)
+        calibration = None
+        if "illumination" in f and "origin_px" in f.attrs and "pixel_m" in f.attrs:
+            attributes = {k: np.asarray(f.attrs[k], dtype=float) for k in ("origin_px", "pixel_m")}
+            calibration = (_dataset(f, "illumination", path), attributes)
+    if calibration is not None:
+        illumination, attributes = calibration
+        if args.modulator_position_m is None:
+            raise ValueError(
+                f"{path} is a calibration ('reconstruct ptycho' output): give --modulator-position-m Y X, "
+                "the modulator's position during the rocking scan in the calibration scan's frame (m)"
+            )
+        corner = window_corner_px(
+            args.modulator_position_m, attributes["origin_px"], float(attributes["pixel_m"])
+        )
+        return modulator_window(modulator, illumination, corner, n)
+    if args.modulator_position_m is not None:
+        raise ValueError(
+            f"--modulator-position-m needs a calibration file ('reconstruct ptycho' output); {path} has "
+            "no illumination and origin_px: give --window-corner Y X instead"
+        )
+    corner = args.window_corner
     if corner is None:
         if modulator.shape != (n, n):
             raise ValueError(
@@ -231,7 +267,7 @@ def reconstruct_bcmi_file(args: argparse.Namespace) -> int:
             if mask.shape not in (frames.shape, frames.shape[1:]):
                 raise ValueError(f"mask shape {mask.shape} must be {frames.shape} or {frames.shape[1:]}")
             measured = np.broadcast_to(mask == 0, frames.shape).copy()
-        window = _window(args.modulator, args.window_corner, geometry.frame_px)
+        window = _window(args, geometry.frame_px)
         BcmiModel(window, geometry, get_backend("numpy"))  # checks the modulator before any work
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
         return _fail(str(exc).strip("'\""))

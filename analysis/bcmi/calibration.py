@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy import ndimage
 from scipy.optimize import minimize_scalar
 
 from .propagation import angular_spectrum_transfer, propagate
@@ -27,12 +28,15 @@ class ModulatorLevels:
         amplitude_ratio: |T_metal| / |T_open|.
         metal_fraction: share of the well-lit pixels assigned to the metal.
         pixels: how many well-lit pixels were used.
+        open_level: the open level itself, a complex value of the transmission once its phase ramp
+            is removed (:func:`remove_phase_ramp`): what divides it to make the open parts 1.
     """
 
     phase_shift_rad: float
     amplitude_ratio: float
     metal_fraction: float
     pixels: int
+    open_level: complex
 
 
 def well_lit(illumination: npt.NDArray, fraction: float = 0.3) -> npt.NDArray[np.bool_]:
@@ -46,13 +50,19 @@ def remove_phase_ramp(transmission: npt.NDArray, region: npt.NDArray[np.bool_]) 
     """``transmission`` times exp(-i g.r), g its mean phase gradient over ``region``.
 
     Neighbouring pixels of a binary pattern mostly share a level, so the phase of
-    sum O(r + e) O*(r) over neighbour pairs in the region is the ramp's step along e.
+    sum O(r + e) O*(r) over neighbour pairs in the region is the ramp's step along e. The pairs
+    that straddle an edge bias that sum a little (they need not come in balanced pairs); a second
+    pass keeps only the pairs within 0.5 rad of the first estimate, which are the same-level ones.
     """
     products = (
         (transmission[1:, :] * np.conj(transmission[:-1, :]))[region[1:, :] & region[:-1, :]],
         (transmission[:, 1:] * np.conj(transmission[:, :-1]))[region[:, 1:] & region[:, :-1]],
     )
-    steps = [float(np.angle(np.sum(p))) for p in products]
+    steps = []
+    for p in products:
+        first = float(np.angle(np.sum(p)))
+        same_level = np.abs(np.angle(p * np.exp(-1j * first))) < 0.5
+        steps.append(float(np.angle(np.sum(p[same_level]))) if same_level.any() else first)
     y, x = np.indices(transmission.shape)
     return transmission * np.exp(-1j * (steps[0] * y + steps[1] * x))
 
@@ -98,7 +108,68 @@ def modulator_levels(
         amplitude_ratio=float(abs(metal) / abs(open_)),
         metal_fraction=float(np.mean(labels if metal_is_second else ~labels)),
         pixels=int(region.sum()),
+        open_level=complex(open_),
     )
+
+
+def window_corner_px(
+    position_m: npt.ArrayLike, origin_px: npt.ArrayLike, pixel_m: float
+) -> tuple[float, float]:
+    """Where the frames' top-left pixel falls on a ptychographic reconstruction of the modulator.
+
+    Args:
+        position_m: the modulator's (y, x) position (m) during the rocking scan, in the frame of the
+            ptychographic scan's positions (the same motors).
+        origin_px: the reconstruction's pixel under position (0, 0) (``PtychoResult.origin_px``).
+        pixel_m: the reconstruction's pixel (m).
+    """
+    position = np.asarray(position_m, dtype=float)
+    origin = np.asarray(origin_px, dtype=float)
+    if position.shape != (2,) or origin.shape != (2,) or not np.all(np.isfinite(position)):
+        raise ValueError(f"position_m must be a finite (y, x) pair in m, got {position_m}")
+    if not pixel_m > 0:
+        raise ValueError(f"pixel_m must be > 0 m, got {pixel_m}")
+    corner = position / pixel_m + origin
+    return float(corner[0]), float(corner[1])
+
+
+def modulator_window(
+    transmission: npt.NDArray,
+    illumination: npt.NDArray,
+    corner_px: tuple[float, float],
+    frame_px: int,
+    lit_fraction: float = 0.3,
+) -> npt.NDArray[np.complex64]:
+    """The calibrated modulator as a BCMI reconstruction needs it: N x N, open parts 1, no ramp.
+
+    The ptychographic transmission is known up to a phase ramp and a complex factor that the probe
+    takes back; both are removed (:func:`modulator_levels`), so that the open parts transmit 1 and
+    the crystal's beam is not tilted. The window starts at ``corner_px`` of the reconstruction
+    (any real value: the fraction is a Fourier shift). The translation the probe and the modulator
+    can trade between them stays: it moves the reconstructed crystal in its window, nothing more.
+
+    Args:
+        transmission: the reconstructed modulator (Y, X).
+        illumination: the scan's summed probe intensity on the same grid.
+        corner_px: (y, x) pixel of ``transmission`` under the frames' top-left pixel.
+        frame_px: the frames' side N.
+        lit_fraction: the share of the peak illumination above which a pixel counts as measured.
+    """
+    levels = modulator_levels(transmission, illumination, lit_fraction)
+    flat = remove_phase_ramp(transmission, well_lit(illumination, lit_fraction)) / levels.open_level
+    corner = np.asarray(corner_px, dtype=float)
+    whole = np.floor(corner).astype(int)
+    if np.any(whole < 0) or np.any(whole + frame_px > np.asarray(transmission.shape)):
+        raise ValueError(
+            f"corner_px ({corner[0]:.2f}, {corner[1]:.2f}) puts the {frame_px} x {frame_px} window outside "
+            f"the reconstructed modulator {transmission.shape}: it must lie in "
+            f"[0, {transmission.shape[0] - frame_px}] x [0, {transmission.shape[1] - frame_px}]"
+        )
+    fraction = corner - whole
+    # Shift the array by -fraction, so that its pixel ``whole`` holds the value at ``corner``.
+    spectrum = ndimage.fourier_shift(np.fft.fft2(flat), -fraction)
+    shifted = np.fft.ifft2(spectrum)
+    return shifted[whole[0] : whole[0] + frame_px, whole[1] : whole[1] + frame_px].astype(np.complex64)
 
 
 def _mode(values: npt.NDArray[np.complexfloating], iterations: int = 30) -> complex:

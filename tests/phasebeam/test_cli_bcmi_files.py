@@ -68,6 +68,26 @@ def test_ptycho_writes_the_calibration_with_positions_from_a_text_file(simulated
     assert "modulator phase shift" in capsys.readouterr().out
 
 
+def test_bcmi_cuts_a_calibration_at_the_modulator_position(simulated, tmp_path, capsys):
+    ptycho, positions, rocking, _ = simulated
+    scan = _write(tmp_path / "scan.h5", ptycho, positions_m=positions)
+    calibration = str(tmp_path / "cal.h5")
+    assert main(["reconstruct", "ptycho", scan, "--out", calibration, "--epochs", "3"]) == 0
+    rocking_file = _write(tmp_path / "rocking.h5", rocking)
+    out = tmp_path / "bcmi.h5"
+    argv = ["reconstruct", "bcmi", rocking_file, "--modulator", calibration, "--out", str(out)]
+    quick = ["--runs", "2", "--keep", "2", "--starts", "1", "--recipe", "ER**5"]
+    assert main([*argv, *quick]) == 2
+    assert "is a calibration ('reconstruct ptycho' output): give --modulator-position-m" in (
+        capsys.readouterr().err
+    )
+    assert main([*argv, *quick, "--modulator-position-m", "0", "5e-6"]) == 2
+    assert "puts the 64 x 64 window outside the reconstructed modulator" in capsys.readouterr().err
+    assert main([*argv, *quick, "--modulator-position-m", "0", "0"]) == 0
+    with h5py.File(out) as f:
+        assert f["object"].shape == rocking.shape
+
+
 def test_a_positions_file_of_the_wrong_length_is_refused_before_any_work(simulated, tmp_path, capsys):
     ptycho, positions, _, _ = simulated
     source = _write(tmp_path / "scan.h5", ptycho)

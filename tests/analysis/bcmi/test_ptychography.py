@@ -3,11 +3,20 @@ simulated with a modulator drawn four times finer than the reconstruction's pixe
 
 import numpy as np
 import pytest
+from skimage.registration import phase_cross_correlation
 
-from phasebeam.analysis.bcmi.calibration import modulator_levels, remove_phase_ramp, retrieve_d1, well_lit
+from phasebeam.analysis.bcmi.calibration import (
+    modulator_levels,
+    modulator_window,
+    remove_phase_ramp,
+    retrieve_d1,
+    well_lit,
+    window_corner_px,
+)
 from phasebeam.analysis.bcmi.geometry import BcmiGeometry
 from phasebeam.analysis.bcmi.modulator import modulator_phase_shift
 from phasebeam.analysis.bcmi.ptychography import PtychoSettings, reconstruct_ptycho
+from phasebeam.analysis.cdi.align import shift_array
 from phasebeam.plans.trajectories import fermat_spiral_um
 from phasebeam.simulators.bcmi import bcmi_crystal, bragg_beam_at_modulator, make_modulator, ptycho_frames
 
@@ -85,3 +94,25 @@ def test_a_start_modulator_of_the_wrong_shape_is_refused():
     positions = np.array([[0.0, 0.0], [0.0, 1e-7], [1e-7, 0.0]])
     with pytest.raises(ValueError, match="modulator's shape"):
         reconstruct_ptycho(frames, positions, 50e-9, modulator=np.ones((10, 10), dtype=np.complex64))
+
+
+def test_the_calibrated_window_is_the_true_modulator_up_to_a_shift(calibration):
+    result, _, modulator, _, _ = calibration
+    n = GEOMETRY.frame_px
+    position_m = (2 * GEOMETRY.pixel_m, -3 * GEOMETRY.pixel_m)
+    corner = window_corner_px(position_m, result.origin_px, GEOMETRY.pixel_m)
+    window = modulator_window(result.modulator, result.illumination, corner, n)
+    y, x = CENTRE_CORNER_PX + 2, CENTRE_CORNER_PX - 3
+    truth = modulator.coarse()[y : y + n, x : x + n]
+    low = np.floor(corner).astype(int)
+    lit = well_lit(result.illumination, 0.5)[low[0] : low[0] + n, low[1] : low[1] + n]
+    # The probe and the modulator can trade a translation: find it, then compare.
+    shift, _, _ = phase_cross_correlation(truth * lit, window * lit, upsample_factor=20)
+    assert np.hypot(*shift) < 2.0
+    moved = shift_array(window, shift)
+    # Open parts transmit 1 on both: no complex factor is left between them (measured 17% misfit,
+    # from the edges the coarse truth averages and the noise).
+    factor = np.vdot(moved[lit], truth[lit]) / np.vdot(moved[lit], moved[lit])
+
+    assert abs(factor - 1) < 0.05
+    assert np.linalg.norm((moved - truth)[lit]) < 0.25 * np.linalg.norm(truth[lit])

@@ -1,0 +1,51 @@
+"""The calibrated modulator cut out for a rocking scan: ramp, complex factor and sub-pixel window."""
+
+import numpy as np
+import pytest
+
+from phasebeam.analysis.bcmi.calibration import modulator_window, window_corner_px
+from phasebeam.analysis.bcmi.modulator import random_binary_pattern
+
+N = 32
+METAL = 0.8 * np.exp(-2.45j)
+
+
+def _binary_transmission(shape: tuple[int, int], feature_px: int) -> np.ndarray:
+    pattern = random_binary_pattern(shape, feature_px, seed=4)
+    return np.where(pattern, METAL, 1.0).astype(np.complex128)
+
+
+def test_the_window_undoes_a_ramp_and_a_complex_factor_exactly():
+    truth = _binary_transmission((96, 96), 6)
+    y, x = np.indices(truth.shape)
+    # What ptychography can return: the truth times a complex factor and a phase ramp.
+    reconstructed = (1.7 * np.exp(0.9j)) * np.exp(1j * (0.05 * y - 0.11 * x)) * truth
+    window = modulator_window(reconstructed, np.ones(truth.shape), (10.0, 23.0), N)
+    np.testing.assert_allclose(window, truth[10 : 10 + N, 23 : 23 + N], atol=1e-4)
+
+
+def test_a_half_pixel_corner_lands_between_the_whole_pixel_windows():
+    truth = _binary_transmission((96, 96), 6)
+    lit = np.ones(truth.shape)
+    low, high = modulator_window(truth, lit, (20.0, 30.0), N), modulator_window(truth, lit, (21.0, 30.0), N)
+    half = modulator_window(truth, lit, (20.5, 30.0), N)
+    np.testing.assert_allclose(low, truth[20 : 20 + N, 30 : 30 + N], atol=1e-4)
+    # At an edge along y the band-limited half-pixel value is the two levels' mean; elsewhere both
+    # neighbours agree with it.
+    edge = np.abs(low - high) > 0.5
+    assert edge.sum() > 10
+    mean = 0.5 * (low + high)
+    assert np.median(np.abs(half - mean)[edge]) < 0.1
+    assert np.median(np.abs(half - low)[edge]) > 0.5
+
+
+def test_window_corner_from_the_modulator_position():
+    assert window_corner_px((1e-6, -0.5e-6), (20.0, 30.0), 50e-9) == pytest.approx((40.0, 20.0))
+
+
+def test_a_window_off_the_reconstruction_is_refused():
+    truth = _binary_transmission((64, 64), 3)
+    with pytest.raises(ValueError, match=r"corner_px \(40.00, 2.00\) puts the 32 x 32 window outside"):
+        modulator_window(truth, np.ones(truth.shape), (40.0, 2.0), N)
+    with pytest.raises(ValueError, match="position_m must be a finite"):
+        window_corner_px((np.nan, 0.0), (0.0, 0.0), 50e-9)
