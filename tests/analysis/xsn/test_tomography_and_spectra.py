@@ -16,6 +16,7 @@ from phasebeam.analysis.xsn.spectral import (
     edge_element_density,
     kramers_kronig_check,
     kramers_kronig_delta_change,
+    remaining_element_density,
 )
 from phasebeam.analysis.xsn.tomography import (
     filtered_back_projection,
@@ -128,6 +129,24 @@ def test_element_density_of_a_tabulated_compound():
     assert float(nickel) == pytest.approx(material.element_density_g_cm3("Ni"), rel=0.02)
     with pytest.raises(ValueError, match="K edge"):
         edge_element_density(below, above, "Ni", 8200.0, 8300.0)
+
+
+def test_remaining_element_density_of_an_alloy():
+    # Eq. 18 on Ni3MnCo (8.5 g/cm^3), whose beta comes from the three metals only: the Mn + Co
+    # density from the pre-edge beta less nickel's share. Mn and Co differ in density / beta
+    # (Eq. 18 takes their mean), which costs 1.5% here.
+    import xraydb
+
+    formula, density = "Ni3MnCo", 8.5
+    below = np.array(refractive_index(formula, density, 8326.0)[1])
+    above = np.array(refractive_index(formula, density, 8366.0)[1])
+    nickel = edge_element_density(below, above, "Ni", 8326.0, 8366.0)
+    rest = remaining_element_density(below, nickel, "Ni", ["Mn", "Co"], 8326.0)
+    mass = {e: xraydb.atomic_mass(e) for e in ("Ni", "Mn", "Co")}
+    truth = density * (mass["Mn"] + mass["Co"]) / (3 * mass["Ni"] + mass["Mn"] + mass["Co"])
+    assert float(rest) == pytest.approx(truth, rel=0.03)
+    with pytest.raises(ValueError, match="others must name"):
+        remaining_element_density(below, nickel, "Ni", [], 8326.0)
 
 
 def test_kramers_kronig_of_a_lorentz_oscillator():
