@@ -2,11 +2,15 @@
 
 from collections.abc import Iterator
 
+import bluesky.plan_stubs as bps
+import bluesky.plans as bp
 import pytest
+import tango
 from bluesky.run_engine import call_in_bluesky_event_loop
 from event_model import DocumentNames, schema_validators
 
 from phasebeam.beamline import Beamline, build_beamline, connect_beamline, simulated_addresses
+from phasebeam.plans.common import prepare_exposure
 from phasebeam.settings import Settings
 from phasebeam.simulated_beamline import SimulatedBeamline
 from phasebeam.storage import Storage
@@ -58,3 +62,33 @@ def RE_tiled(RE, storage):
     for token in tokens:
         RE.unsubscribe(token)
     assert invalid == [], invalid[:3]
+
+
+@pytest.fixture
+def xsn_camera(sim, RE, beamline):
+    """The simulated camera records XSN frames; afterwards the cutoff filter is out, the sample
+    back on the axis and the energy at 8 keV."""
+    camera = tango.DeviceProxy(sim.addresses["sim/detector/camera"])
+    previous = camera.sim_frame_model
+    camera.sim_frame_model = "xsn"
+    yield
+    camera.sim_frame_model = previous
+    cutoff = beamline.cutoff_filter
+    RE(bps.mv(cutoff.actuator.inserted, False, cutoff.edge, 0.0, beamline.sample.x, 0.0))
+    RE(bps.mv(beamline.energy, 8000.0))
+
+
+@pytest.fixture
+def take_flats(RE_tiled, beamline):
+    """take_flats(count, exposure_s) runs ``count`` frames of the camera (move the sample out
+    first) and returns the run's uid."""
+
+    def plan(count: int, exposure_s: float):
+        yield from prepare_exposure([beamline.camera], exposure_s)
+        return (yield from bp.count([beamline.camera], count))
+
+    def take(count: int, exposure_s: float) -> str:
+        (uid,) = RE_tiled(plan(count, exposure_s))
+        return uid
+
+    return take

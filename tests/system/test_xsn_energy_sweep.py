@@ -2,16 +2,13 @@
 of the Ni K edge, reconstructed from Tiled, gives the nickel density of the NiO spheres (Eq. 17)."""
 
 import bluesky.plan_stubs as bps
-import bluesky.plans as bp
 import h5py
 import numpy as np
 import pytest
-import tango
 import xraydb
 
 from phasebeam.analysis.xsn.spectral import edge_element_density
 from phasebeam.cli import main
-from phasebeam.plans.common import prepare_exposure
 from phasebeam.plans.energy_sweep import energy_sweep
 from phasebeam.plans.knife_edge import knife_edge_calibration
 from phasebeam.simulators.projection import default_spheres
@@ -25,39 +22,22 @@ PIXEL_M = 100e-9  # the simulated camera's pixel at the sample
 pytestmark = pytest.mark.slow  # about 160 s on 2 cores: two knife edges and two tomographies
 
 
-@pytest.fixture
-def xsn_camera(sim, RE, beamline):
-    camera = tango.DeviceProxy(sim.addresses["sim/detector/camera"])
-    previous = camera.sim_frame_model
-    camera.sim_frame_model = "xsn"
-    yield
-    camera.sim_frame_model = previous
-    cutoff = beamline.cutoff_filter
-    RE(bps.mv(cutoff.actuator.inserted, False, cutoff.edge, 0.0, beamline.sample.x, 0.0))
-    RE(bps.mv(beamline.energy, 8000.0))
-
-
-def _flats(camera, count: int):
-    yield from prepare_exposure([camera], EXPOSURE_S)
-    return (yield from bp.count([camera], count))
-
-
 def test_energy_sweep_of_xsn_tomograms_gives_the_nickel_density_of_nio(
-    RE_tiled, beamline, storage, xsn_camera, tmp_path
+    RE_tiled, beamline, storage, xsn_camera, take_flats, tmp_path
 ):
     camera, cutoff, sample = beamline.camera, beamline.cutoff_filter, beamline.sample
     uri, _, key = storage.uri.partition("?api_key=")
     tiled = ["--tiled", uri, "--api-key", key]
     # Optics and flats at each energy, with the sample out.
     RE_tiled(bps.mv(sample.x, 40.0, sample.y, 0.0, sample.theta, 0.0))
-    optics, flats = {}, {}
+    optics, flat_uids = {}, {}
     for energy in ENERGIES_EV:
         RE_tiled(bps.mv(beamline.energy, energy))
         (knife_uid,) = RE_tiled(
             knife_edge_calibration([camera], cutoff, -60.0, 60.0, 5.0, exposure_s=EXPOSURE_S)
         )
         RE_tiled(bps.mv(cutoff.edge, 0.0))
-        (flats[energy],) = RE_tiled(_flats(camera, 4))
+        flat_uids[energy] = take_flats(4, EXPOSURE_S)
         optics[energy] = str(tmp_path / f"optics-{energy:.0f}.h5")
         argv = ["reconstruct", "xsn-optics", "--run", knife_uid, "--out", optics[energy]]
         argv += ["--energy-ev", str(energy), "--pixel-size-m", str(PIXEL_M), "--cutoff-um", "0"]
@@ -83,7 +63,7 @@ def test_energy_sweep_of_xsn_tomograms_gives_the_nickel_density_of_nio(
         # As in test_xsn_tomography: the simulated rotation axis is exact, and registration step 1
         # is biased on these strongly refracting spheres.
         argv = ["reconstruct", "xsn-tomo", "--run", uid, "--optics", optics[energy], "--out", out]
-        argv += ["--flat-run", flats[energy], "--edge-reference-px", "4", "--psf-fwhm-m", "72e-9"]
+        argv += ["--flat-run", flat_uids[energy], "--edge-reference-px", "4", "--psf-fwhm-m", "72e-9"]
         assert main([*argv, "--no-register", *tiled]) == 0
         with h5py.File(out, "r") as f:
             beta[energy] = np.asarray(f["beta"])

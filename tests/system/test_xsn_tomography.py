@@ -2,15 +2,12 @@
 tomography with XSN frames, then the command-line reconstruction of delta and beta from Tiled."""
 
 import bluesky.plan_stubs as bps
-import bluesky.plans as bp
 import h5py
 import numpy as np
 import pytest
-import tango
 import xraydb
 
 from phasebeam.cli import main
-from phasebeam.plans.common import prepare_exposure
 from phasebeam.plans.knife_edge import knife_edge_calibration
 from phasebeam.plans.tomography import tomography_0_180
 from phasebeam.simulators.projection import default_spheres
@@ -20,30 +17,14 @@ EXPOSURE_S = 0.05
 PIXEL_M = 100e-9  # the simulated camera's pixel at the sample
 
 
-@pytest.fixture
-def xsn_camera(sim, RE, beamline):
-    camera = tango.DeviceProxy(sim.addresses["sim/detector/camera"])
-    previous = camera.sim_frame_model
-    camera.sim_frame_model = "xsn"
-    yield
-    camera.sim_frame_model = previous
-    cutoff = beamline.cutoff_filter
-    RE(bps.mv(cutoff.actuator.inserted, False, cutoff.edge, 0.0, beamline.sample.x, 0.0))
-
-
-def _flats(camera, count: int):
-    yield from prepare_exposure([camera], EXPOSURE_S)
-    return (yield from bp.count([camera], count))
-
-
 def test_xsn_tomography_from_tiled_gives_the_delta_and_beta_of_nio(
-    RE_tiled, beamline, storage, xsn_camera, tmp_path, capsys
+    RE_tiled, beamline, storage, xsn_camera, take_flats, tmp_path, capsys
 ):
     camera, cutoff, sample = beamline.camera, beamline.cutoff_filter, beamline.sample
     RE_tiled(bps.mv(beamline.energy, ENERGY_EV, sample.x, 40.0, sample.y, 0.0, sample.theta, 0.0))  # out
     (knife_uid,) = RE_tiled(knife_edge_calibration([camera], cutoff, -60.0, 60.0, 5.0, exposure_s=EXPOSURE_S))
     RE_tiled(bps.mv(cutoff.edge, 0.0))
-    (flat_uid,) = RE_tiled(_flats(camera, 4))
+    flat_uid = take_flats(4, EXPOSURE_S)
     RE_tiled(bps.mv(sample.x, 0.0))
     (tomo_uid,) = RE_tiled(
         tomography_0_180([camera], sample.theta, mode="step", pairs=18, exposure_s=EXPOSURE_S)
