@@ -14,11 +14,7 @@ from phasebeam.analysis.cdi.recipe import parse_recipe
 from phasebeam.analysis.cxi import read_intensity, write_reconstruction
 
 from ._version import __version__
-
-
-def _fail(message: str) -> int:
-    print(f"phasebeam reconstruct: error: {message}", file=sys.stderr)
-    return 2
+from .command_messages import advance, refuse
 
 
 def reconstruct_cdi(args: argparse.Namespace) -> int:
@@ -32,13 +28,9 @@ def reconstruct_cdi(args: argparse.Namespace) -> int:
         intensity, mask = read_intensity(args.input, args.dataset)
         data = DiffractionData.from_arrays(intensity, mask)
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
-        return _fail(str(exc).strip("'\""))
+        return refuse(exc)
     start = time.perf_counter()
     with tqdm(total=args.runs, unit="run", desc="phasing", file=sys.stderr) as bar:
-
-        def advance(done: int, total: int) -> None:
-            bar.update(done - bar.n)
-
         result = reconstruct(
             data,
             args.recipe,
@@ -46,7 +38,7 @@ def reconstruct_cdi(args: argparse.Namespace) -> int:
             keep=args.keep,
             seed=args.seed,
             backend=args.backend,
-            progress=advance,
+            progress=advance(bar),
         )
     best = result.best
     write_reconstruction(

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._version import __version__
+from .command_messages import advance, refuse
 
 _GEOMETRY_ATTRIBUTES = ("energy_ev", "detector_distance_m", "detector_pixel_m", "d1_m")
 
@@ -71,15 +72,6 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     bcmi.add_argument("--starts", type=int, default=16, help="2-D starts of the support guess (default 16)")
     bcmi.add_argument("--seed", type=int, default=0)
     bcmi.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
-
-
-def _advance(bar, done: int) -> None:
-    bar.update(done - bar.n)
-
-
-def _fail(message: str) -> int:
-    print(f"phasebeam reconstruct: error: {message}", file=sys.stderr)
-    return 2
 
 
 def _geometry(attributes, frame_px: int, source: str):
@@ -150,7 +142,7 @@ def reconstruct_ptycho_file(args: argparse.Namespace) -> int:
             raise ValueError(f"--d1-range-mm must be two increasing distances > 0 mm, got {args.d1_range_mm}")
         settings = PtychoSettings(epochs=args.epochs, position_start_epoch=args.position_start_epoch)
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
-        return _fail(str(exc).strip("'\""))
+        return refuse(exc)
     from tqdm import tqdm
 
     start = time.perf_counter()
@@ -161,7 +153,7 @@ def reconstruct_ptycho_file(args: argparse.Namespace) -> int:
             geometry.pixel_m,
             settings=settings,
             backend=args.backend,
-            progress=lambda done, total: _advance(bar, done),
+            progress=advance(bar),
         )
     levels = modulator_levels(result.modulator, result.illumination)
     d1 = retrieve_d1(result.probe, geometry.pixel_m, geometry.wavelength_m, low, high)
@@ -270,7 +262,7 @@ def reconstruct_bcmi_file(args: argparse.Namespace) -> int:
         window = _window(args, geometry.frame_px)
         BcmiModel(window, geometry, get_backend("numpy"))  # checks the modulator before any work
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
-        return _fail(str(exc).strip("'\""))
+        return refuse(exc)
     from tqdm import tqdm
 
     start = time.perf_counter()
@@ -282,7 +274,7 @@ def reconstruct_bcmi_file(args: argparse.Namespace) -> int:
             seed=args.seed,
             starts=args.starts,
             backend=args.backend,
-            progress=lambda done, total: _advance(bar, done),
+            progress=advance(bar),
         )
     runs = []
     for k in tqdm(range(args.runs), unit="run", desc="BCMI", file=sys.stderr):

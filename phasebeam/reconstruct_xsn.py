@@ -7,6 +7,7 @@ import sys
 import time
 
 from ._version import __version__
+from .command_messages import advance, fail, refuse
 
 # The analysis stack (scikit-image, numba, algotom) loads only when a command runs, not for --help.
 
@@ -59,18 +60,6 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
         p.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
 
 
-def _advance(bar):
-    def advance(done: int, _total: int) -> None:
-        bar.update(done - bar.n)
-
-    return advance
-
-
-def fail(message: str) -> int:
-    print(f"phasebeam reconstruct: error: {message}", file=sys.stderr)
-    return 2
-
-
 def _options(args: argparse.Namespace, psf: float | None) -> dict:
     if args.iterations < 1:
         raise ValueError(f"--iterations must be >= 1, got {args.iterations}")
@@ -102,7 +91,7 @@ def reconstruct_xsn(args: argparse.Namespace) -> int:
         assert image_0 is not None and image_180 is not None  # required names: read_images raised
         result = reconstruct_pair(image_0, image_180, optics, arrays["flat_0"], arrays["flat_180"], **options)
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
-        return fail(str(exc).strip("'\""))
+        return refuse(exc)
     settings = dict(result.field.settings, program="phasebeam", version=__version__, input=str(args.input))
     settings["scintillator_psf_fwhm_m"] = options["scintillator_psf_fwhm_m"]
     if result.registration is not None:
@@ -221,7 +210,7 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
         if angles.shape != (images_0.shape[0],):
             raise ValueError(f"angles_deg has {angles.shape} for {images_0.shape[0]} pairs")
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
-        return fail(str(exc).strip("'\""))
+        return refuse(exc)
     start = time.perf_counter()
     if args.refine_offset:
         try:
@@ -235,7 +224,7 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
         print(f"global 0/180 offset {offset.offset_px:+.3f} px (flatness {offset.cost:.4g}, {trials} trials)")
     with tqdm(total=images_0.shape[0], unit="pair", desc="fields", file=sys.stderr) as bar:
         alpha, phi, _ = reconstruct_pairs(
-            images_0, images_180, optics, progress=_advance(bar), **flats, **options
+            images_0, images_180, optics, progress=advance(bar), **flats, **options
         )
     with tqdm(total=2 * alpha.shape[1], unit="slice", desc="back projection", file=sys.stderr) as bar:
         tomo = refractive_index_tomogram(
@@ -244,7 +233,7 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
             angles,
             optics.wavelength_m,
             optics.pixel_size_m,
-            progress=_advance(bar),
+            progress=advance(bar),
         )
     settings = dict(options, program="phasebeam", version=__version__, input=str(args.input or args.run))
     if args.flat_run is not None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from .reconstruct_xsn import add_tiled_source_arguments, fail, frames_of_runs
+from .command_messages import refuse
+from .reconstruct_xsn import add_tiled_source_arguments, frames_of_runs
 
 
 def add_arguments(methods: argparse._SubParsersAction) -> None:
@@ -65,7 +66,7 @@ def xsn_optics_from_knife_edge(args: argparse.Namespace) -> int:
             args.outer_zone_m,
         )
     except (ValueError, KeyError, OSError) as exc:
-        return fail(str(exc).strip("'\""))
+        return refuse(exc)
     optics = found.optics
     frequency, weight = optics.illumination_frequency_per_m, optics.illumination_weight
     with h5py.File(args.out, "w") as f:
