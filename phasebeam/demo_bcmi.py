@@ -91,10 +91,10 @@ def _rms_m(a: npt.NDArray, b: npt.NDArray) -> float:
     return float(np.sqrt(np.mean(np.sum(d**2, axis=1))))
 
 
+#: Where the calibration scan's position (0, 0) puts the probe's top-left corner on the modulator.
+SCAN_CENTRE_CORNER_PX = MODULATOR_PX // 2 - GEOMETRY.frame_px // 2
 #: The modulator's position during the rocking scans, in the calibration scan's frame (y, x) m.
-ROCKING_POSITION_M = tuple(
-    (c - (MODULATOR_PX // 2 - GEOMETRY.frame_px // 2)) * GEOMETRY.pixel_m for c in WINDOW_CORNER_PX
-)
+ROCKING_POSITION_M = tuple((c - SCAN_CENTRE_CORNER_PX) * GEOMETRY.pixel_m for c in WINDOW_CORNER_PX)
 
 
 def _calibration(
@@ -106,8 +106,8 @@ def _calibration(
     probe = bragg_beam_at_modulator(crystal.obj, GEOMETRY)
     commanded = fermat_spiral_um(3.0, 3.0, 0.25)[:, ::-1] * 1e-6  # (y, x) m
     true = commanded + np.random.default_rng(seed).normal(0, 30e-9, commanded.shape)
-    centre_corner = MODULATOR_PX // 2 - GEOMETRY.frame_px // 2
-    frames = ptycho_frames(probe, modulator, true / GEOMETRY.pixel_m + centre_corner, 1e7, seed=seed + 1)
+    corners = true / GEOMETRY.pixel_m + SCAN_CENTRE_CORNER_PX
+    frames = ptycho_frames(probe, modulator, corners, 1e7, seed=seed + 1)
     _say(out, f"calibration: {len(frames)} ptychography frames, rPIE 80 epochs ...")
     result = reconstruct_ptycho(
         frames,
