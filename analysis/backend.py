@@ -38,6 +38,18 @@ class Backend:
             return self._fft.ifftn(a, axes=axes, norm="ortho", workers=-1)
         return self._fft.ifftn(a, axes=axes, norm="ortho")
 
+    def rfftn(self, a, axes=None):
+        """Orthonormal forward FFT of a real array (the half spectrum along the last axis)."""
+        if self.name == "numpy":
+            return self._fft.rfftn(a, axes=axes, norm="ortho", workers=-1)
+        return self._fft.rfftn(a, axes=axes, norm="ortho")
+
+    def irfftn(self, a, shape, axes=None):
+        """Inverse of :meth:`rfftn`: the real array of ``shape`` along ``axes``."""
+        if self.name == "numpy":
+            return self._fft.irfftn(a, s=shape, axes=axes, norm="ortho", workers=-1)
+        return self._fft.irfftn(a, s=shape, axes=axes, norm="ortho")
+
     def fftn_unscaled(self, a):
         """Forward FFT with no normalisation (sum over the array); ``a`` is kept."""
         if self.name == "numpy":

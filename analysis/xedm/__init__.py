@@ -1,0 +1,1 @@
+"""X-ray ensemble diffraction microscopy (seed 002)."""
