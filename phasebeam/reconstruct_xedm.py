@@ -2,7 +2,9 @@
 
 Input layout (documented in the README): ``frames`` (K, rows, columns) counts, any numeric type;
 ``mask`` (rows, columns), non-zero where a pixel is never measured (gaps, beamstop); attributes
-``energy_ev``, ``detector_distance_m`` and ``detector_pixel_m`` on the file. Within a frame, the
+``energy_ev``, ``detector_distance_m`` and ``detector_pixel_m`` on the file, and optionally
+``beam_centre_px`` (row, column: the direct beam, found with an attenuator before the beamstop
+went in; it places the chi^2 ring, which otherwise goes round the thickest masked patch). Within a frame, the
 largest value of an unsigned type, NaN or a negative count marks a pixel not measured in that
 frame (an Eiger writes 2^32 - 1 in its gaps).
 """
@@ -65,6 +67,11 @@ def _read_header(path: str) -> tuple[dict[str, float], Any, tuple[int, ...]]:
         if missing:
             raise ValueError(f"{path} lacks the attributes {missing} (README: reconstruct xedm layout)")
         attributes = {name: float(np.asarray(f.attrs[name])) for name in _GEOMETRY_ATTRIBUTES}
+        if "beam_centre_px" in f.attrs:
+            centre = np.asarray(f.attrs["beam_centre_px"], dtype=np.float64)
+            if centre.shape != (2,):
+                raise ValueError(f"beam_centre_px must be (row, column), got {centre.tolist()}")
+            attributes["beam_centre_row_px"], attributes["beam_centre_column_px"] = centre
         frames, mask = f.get("frames"), f.get("mask")
         if not isinstance(frames, h5py.Dataset) or frames.ndim != 3:
             raise ValueError(f"{path}: 'frames' must be a 3-D dataset (K, rows, columns)")
@@ -75,13 +82,13 @@ def _read_header(path: str) -> tuple[dict[str, float], Any, tuple[int, ...]]:
         return attributes, np.asarray(mask[()]), tuple(frames.shape)
 
 
-def _accumulate(path: str, mask, settings, frames_shape: tuple[int, ...]):
+def _accumulate(path: str, mask, settings, frames_shape: tuple[int, ...], centre_px):
     import h5py
     from tqdm import tqdm
 
     from phasebeam.analysis.xedm.accumulation import StreamingAccumulator
 
-    accumulator = StreamingAccumulator(mask, settings)
+    accumulator = StreamingAccumulator(mask, settings, centre_px=centre_px)
     with (
         h5py.File(path, "r") as f,
         tqdm(total=frames_shape[0], unit="frame", desc="filter", file=sys.stderr) as bar,
@@ -116,7 +123,10 @@ def reconstruct_xedm_file(args: argparse.Namespace) -> int:
         )
         if args.binning < 1:
             raise ValueError(f"--binning must be >= 1, got {args.binning}")
-        accumulated = _accumulate(args.input, mask, filters, shape)
+        centre = None
+        if "beam_centre_row_px" in attributes:
+            centre = (attributes["beam_centre_row_px"], attributes["beam_centre_column_px"])
+        accumulated = _accumulate(args.input, mask, filters, shape, centre)
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
         return refuse(exc)
     counts = accumulated.counts

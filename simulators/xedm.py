@@ -236,4 +236,5 @@ def write_frame_file(series: FrameSeries, path: str | os.PathLike) -> None:
         f.attrs["energy_ev"] = series.setup.energy_ev
         f.attrs["detector_distance_m"] = series.setup.distance_m
         f.attrs["detector_pixel_m"] = series.setup.pixel_m
+        f.attrs["beam_centre_px"] = series.setup.centre_px
         f.attrs["kinds"] = ",".join(series.kinds)

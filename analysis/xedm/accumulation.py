@@ -4,11 +4,17 @@ Frames come one at a time (from a file or a running scan). Each is judged agains
 typical of the frames kept so far (a rolling median, so a slow drift of the beam follows):
 
 1. ``weak``: total intensity ten times below typical (the beam on the silicon frame);
-2. ``streak``: Eq. 4's chi^2 over the ring of pixels next to the beamstop above 1.6 times typical
-   (seed 002: typical near 500, rejected above 800);
-3. ``background``: total below half of typical, a frame without particles: these are summed
+2. ``background``: total below half of typical, a frame without particles: these are summed
    apart, as the background pattern;
+3. ``streak``: Eq. 4's chi^2 over the ring of pixels next to the beamstop above 1.6 times typical
+   (seed 002: typical near 500, rejected above 800);
 4. otherwise ``kept`` and summed.
+
+Eq. 4 is taken on a one-pixel-wide circle in the seed; a ring a few pixels wide holds more
+pixels (a steadier statistic) but the pattern falls across it, so each half-pixel-wide circle of
+the ring is compared with its own mean and the sums added: without streaks chi^2 stays near
+the number of ring pixels (Poisson), little raised by the pattern's radial slope. Background frames are
+sorted out before the streak test, as their parasitic scattering is shaped unlike the sample's.
 
 Nothing is known about typical frames at the start, so the first ``warmup`` frames are held and
 judged together once they are in (by their medians); after that each frame is judged when it
@@ -76,16 +82,25 @@ class BeamstopRing:
         centre_px: the beamstop's centre (row, column).
         radius_px: its radius (the largest disc of unmeasured pixels).
         region: the ring's measured pixels.
+        circles: for each pixel, the half-pixel-wide circle of the ring it lies on (0, 1, ...),
+            -1 off the ring.
     """
 
     centre_px: tuple[float, float]
     radius_px: float
     region: npt.NDArray[np.bool_]
+    circles: npt.NDArray[np.int64]
 
 
-def beamstop_ring(unmeasured: npt.NDArray[np.bool_], width_px: float = 3.0) -> BeamstopRing:
-    """Find the beamstop as the thickest patch of unmeasured pixels (module gaps are thinner
-    bands) and take the measured pixels within ``width_px`` outside its edge.
+def beamstop_ring(
+    unmeasured: npt.NDArray[np.bool_], width_px: float = 3.0, centre_px: tuple[float, float] | None = None
+) -> BeamstopRing:
+    """The measured pixels within ``width_px`` outside the beamstop's edge.
+
+    With the direct beam's position ``centre_px`` (found with an attenuator before the
+    beamstop goes in, as in seed 002), the beamstop's radius is the distance from there to the
+    nearest measured pixel. Without it, the beamstop is taken as the thickest patch of
+    unmeasured pixels, which holds when it is wider than the module gaps (37 pixels on an Eiger).
 
     Raises:
         ValueError: when nothing is masked, or the ring holds no measured pixel.
@@ -93,16 +108,36 @@ def beamstop_ring(unmeasured: npt.NDArray[np.bool_], width_px: float = 3.0) -> B
     mask = np.asarray(unmeasured, dtype=bool)
     if not mask.any():
         raise ValueError("the mask has no unmeasured pixel: no beamstop to put the ring next to")
-    depth = np.asarray(ndimage.distance_transform_edt(mask))
-    radius = float(depth.max())
-    peak = np.argwhere(depth >= radius - 0.5)
-    centre = (float(peak[:, 0].mean()), float(peak[:, 1].mean()))
+    if centre_px is None:
+        depth = np.asarray(ndimage.distance_transform_edt(mask))
+        radius = float(depth.max())
+        peak = np.argwhere(depth >= radius - 0.5)
+        centre = (float(peak[:, 0].mean()), float(peak[:, 1].mean()))
+    else:
+        centre = (float(centre_px[0]), float(centre_px[1]))
+        rows, cols = np.nonzero(~mask)
+        radius = float(np.min(np.hypot(rows - centre[0], cols - centre[1]))) if rows.size else 0.0
     y, x = np.ogrid[: mask.shape[0], : mask.shape[1]]
     r = np.hypot(y - centre[0], x - centre[1])
-    region = (r >= radius + 0.5) & (r < radius + 0.5 + width_px) & ~mask
+    region = (r >= radius) & (r < radius + width_px) & ~mask
     if not region.any():
         raise ValueError("the ring next to the beamstop holds no measured pixel")
-    return BeamstopRing(centre, radius, region)
+    circles = np.where(region, np.floor(2 * (r - radius)), -1).astype(np.int64)
+    return BeamstopRing(centre, radius, region, circles)
+
+
+def ring_chi2(values: npt.NDArray[np.float64], circles: npt.NDArray[np.int64]) -> float:
+    """Eq. 4 summed over the ring's circles: sum of (I - mean_circle)^2 / mean_circle.
+
+    ``values`` and ``circles`` list the ring's measured pixels and the circle of each.
+    """
+    if values.size == 0:
+        return 0.0
+    counts = np.bincount(circles)
+    means = np.bincount(circles, values) / np.maximum(counts, 1)
+    spread = np.bincount(circles, (values - means[circles]) ** 2)
+    used = (counts > 0) & (means > 0)
+    return float(np.sum(spread[used] / means[used]))
 
 
 @dataclass(frozen=True)
@@ -160,7 +195,8 @@ class StreamingAccumulator:
     Args:
         mask: True (non-zero) where a pixel is never measured (gaps, beamstop), shape (rows, cols).
         settings: the filters' thresholds.
-        ring: the ring D of Eq. 4; by default the pixels next to the beamstop found in ``mask``.
+        centre_px: the direct beam on the detector (row, column), if known: it places the ring D
+            of Eq. 4 next to the beamstop (:func:`beamstop_ring`).
 
     Raises:
         ValueError: a mask that is not 2-D or masks every pixel.
@@ -170,7 +206,7 @@ class StreamingAccumulator:
         self,
         mask: npt.ArrayLike,
         settings: FilterSettings | None = None,
-        ring: npt.NDArray[np.bool_] | None = None,
+        centre_px: tuple[float, float] | None = None,
     ) -> None:
         unmeasured = np.asarray(mask) != 0
         if unmeasured.ndim != 2:
@@ -181,13 +217,9 @@ class StreamingAccumulator:
         self.shape: tuple[int, int] = (int(unmeasured.shape[0]), int(unmeasured.shape[1]))
         self.unmeasured = unmeasured
         self._masked_flat = np.flatnonzero(unmeasured)
-        if ring is None:
-            ring = beamstop_ring(unmeasured, self.settings.ring_width_px).region
-        elif ring.shape != self.shape:
-            raise ValueError(f"ring shape {ring.shape} does not match the mask {self.shape}")
-        self._ring_flat = np.flatnonzero(np.asarray(ring, dtype=bool) & ~unmeasured)
-        if self._ring_flat.size == 0:
-            raise ValueError("the ring D holds no measured pixel")
+        self.ring = beamstop_ring(unmeasured, self.settings.ring_width_px, centre_px)
+        self._ring_flat = np.flatnonzero(self.ring.region)
+        self._ring_circles = self.ring.circles.ravel()[self._ring_flat]
         self._sum = np.zeros(self.shape, dtype=np.float64)
         self._missed: npt.NDArray[np.int64] | None = None  # kept frames that missed each pixel
         self._background = np.zeros(self.shape, dtype=np.float64)
@@ -214,8 +246,8 @@ class StreamingAccumulator:
             raise ValueError(f"frame {self._seen} has shape {data.shape}, the mask has {self.shape}")
         if not np.issubdtype(data.dtype, np.number) or np.iscomplexobj(data):
             raise ValueError(f"frame {self._seen} must hold real counts, got dtype {data.dtype}")
-        invalid = self._invalid_pixels(data)
-        total, chi2 = self._statistics(data, invalid)
+        invalid, total = self._invalid_pixels(data)
+        total, chi2 = self._statistics(data, invalid, total)
         self._seen += 1
         if not self._warm:
             self._held.append((data, invalid, total, chi2))
@@ -224,43 +256,49 @@ class StreamingAccumulator:
             return self._judge_held()
         return [self._judge(data, invalid, total, chi2, self._seen - 1)]
 
-    def _invalid_pixels(self, data: npt.NDArray) -> npt.NDArray[np.bool_] | None:
-        """Pixels flagged invalid in this frame outside the mask, or None when there are none.
+    def _invalid_pixels(self, data: npt.NDArray) -> tuple[npt.NDArray[np.bool_] | None, float | None]:
+        """Pixels flagged invalid in this frame outside the mask (None when there are none), and
+        the frame's total over the measured pixels when it came for free.
 
-        The cheap test (a sum) comes first: flagged pixels of an unsigned type push the total
-        past the flag value, so the full comparison runs only when it could find some.
+        For unsigned frames the cheap test (one sum, which the total needs anyway) comes first:
+        flagged pixels push the total past the flag value, so the full comparison runs only when
+        it could find some.
         """
         if np.issubdtype(data.dtype, np.unsignedinteger):
             flag = np.iinfo(data.dtype).max
             total = int(data.sum(dtype=np.uint64)) - int(data.ravel()[self._masked_flat].sum(dtype=np.uint64))
             if total < flag:
-                return None
+                return None, float(total)
             invalid = (data == flag) & ~self.unmeasured
         elif np.issubdtype(data.dtype, np.floating):
             invalid = ~(data >= 0) & ~self.unmeasured  # NaN and negative values
         else:
             invalid = (data < 0) & ~self.unmeasured
         if not invalid.any():
-            return None
+            return None, None
         if invalid.sum() == self.unmeasured.size - self._masked_flat.size:
             raise ValueError(
                 f"frame {self._seen} has no measured pixel: every pixel outside the mask is invalid"
             )
-        return invalid
+        return invalid, None
 
-    def _statistics(self, data: npt.NDArray, invalid: npt.NDArray[np.bool_] | None) -> tuple[float, float]:
+    def _statistics(
+        self, data: npt.NDArray, invalid: npt.NDArray[np.bool_] | None, total: float | None
+    ) -> tuple[float, float]:
         flat = data.ravel()
+        ring = flat[self._ring_flat].astype(np.float64)
+        circles = self._ring_circles
         if invalid is None:
-            total = float(data.sum(dtype=np.float64)) - float(flat[self._masked_flat].sum(dtype=np.float64))
-            ring = flat[self._ring_flat].astype(np.float64)
+            if total is None:
+                total = float(data.sum(dtype=np.float64)) - float(
+                    flat[self._masked_flat].sum(dtype=np.float64)
+                )
         else:
             good = ~(invalid | self.unmeasured)
             total = float(np.sum(data, where=good, dtype=np.float64))
             ring_good = good.ravel()[self._ring_flat]
-            ring = flat[self._ring_flat][ring_good].astype(np.float64)
-        mean = float(ring.mean()) if ring.size else 0.0
-        chi2 = float(np.sum((ring - mean) ** 2) / mean) if mean > 0 else 0.0
-        return total, chi2
+            ring, circles = ring[ring_good], circles[ring_good]
+        return total, ring_chi2(ring, circles)
 
     def _judge_held(self) -> list[FrameVerdict]:
         held, self._held = self._held, []
@@ -282,10 +320,10 @@ class StreamingAccumulator:
         typical_chi2 = float(np.median(self._chi2s))
         if total * s.weak_factor < typical_total:
             reason = "weak"
-        elif chi2 > s.chi2_ratio * typical_chi2:
-            reason = "streak"
         elif total < s.background_ratio * typical_total:
             reason = "background"
+        elif chi2 > s.chi2_ratio * typical_chi2:
+            reason = "streak"
         else:
             reason = "kept"
         if reason == "kept":

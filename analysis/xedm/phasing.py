@@ -122,12 +122,22 @@ def guinier_filled(intensity: npt.NDArray, available: npt.NDArray[np.bool_], rin
     hits = np.bincount(rings[available], minlength=n)
     sums = np.bincount(rings[available], intensity[available], minlength=n)
     first = int(np.argmax(hits > 0)) + 1  # the first full ring past the beamstop's edge
-    sel = np.arange(first, first + ring_px)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        profile = sums / hits
+        ring_radius = np.bincount(rings[available], radius[available], minlength=n) / hits
+    sel = np.arange(first, min(first + ring_px, n // 2))
     sel = sel[(hits[sel] > 0) & (sums[sel] > 0)]
+    falling = np.flatnonzero(np.diff(profile[sel]) >= 0)  # the Guinier law holds before the first minimum
+    if falling.size:
+        sel = sel[: falling[0] + 1]
     filled = np.where(available, intensity, 0.0)
     if first <= 1 or sel.size < 3:
         return filled
-    slope, intercept = np.polyfit(sel.astype(float) ** 2, np.log(sums[sel] / hits[sel]), 1)
+    slope, intercept = np.polyfit(ring_radius[sel] ** 2, np.log(profile[sel]), 1)
+    # The law holds to q Rg ~ 1.3, i.e. slope * r^2 > -0.56: refit on the rings within it.
+    valid = sel[slope * ring_radius[sel] ** 2 > -0.56]
+    if 2 <= valid.size < sel.size:
+        slope, intercept = np.polyfit(ring_radius[valid] ** 2, np.log(profile[valid]), 1)
     hole = ~available & (radius < first)
     filled[hole] = np.exp(intercept + min(slope, 0.0) * radius[hole] ** 2)
     return filled
