@@ -25,6 +25,7 @@ from .bragg_rocking import detector_q_axes, rocking_amplitude, rocking_q_z, rock
 from .far_field import beamstop_mask, far_field_intensity, gaussian_probe, transmission_window
 from .knife_edge import knife_edge_background
 from .projection import projected_thickness_m
+from .xedm import membrane_rate
 
 if TYPE_CHECKING:
     from .world import DetectorConfig, World
@@ -158,6 +159,25 @@ def far_field_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArr
     if world.settings.beamstop_radius_px > 0:
         rate[beamstop_mask(shape, world.settings.beamstop_radius_px)] = 0.0
     return rate
+
+
+@register_frame_model("xedm")
+def xedm_frame(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:
+    """Seed 002's ensemble of identical particles on the membrane under the beam (incoherent sum of
+    Eq. 1), with the silicon frame, bare patches and streaks where the membrane has them."""
+    # The stage moves the sample: the beam sees sample coordinates (-y, -x).
+    y_m = -world.position("sample_y", t) * 1e-6
+    x_m = -world.position("sample_x", t) * 1e-6
+    return membrane_rate(
+        world.membrane,
+        config.shape,
+        config.pixel_m,
+        config.distance_m,
+        world.energy_ev(t),
+        world.photon_rate(t),
+        y_m,
+        x_m,
+    )
 
 
 def _sample_path_m(world: World, config: DetectorConfig, t: float) -> npt.NDArray[np.float64]:

@@ -33,6 +33,7 @@ from .far_field import SphereParticles
 from .knife_edge import PupilIllumination, projected_disc_illumination
 from .motion import Axis, LimitError
 from .projection import SpheresSample, default_spheres
+from .xedm import EnsembleMembrane
 
 
 class CollisionError(LimitError):
@@ -168,6 +169,7 @@ class World:
             centres_m=self.rng.uniform(-20e-6, 20e-6, size=(80, 2)), radius_m=150e-9
         )
         self.tomography_sample: SpheresSample = default_spheres()
+        self.membrane = EnsembleMembrane(seed=seed)
 
     def place(self, name: str, position: float) -> None:
         """Put an axis at ``position`` at once (simulation set-up; not a move)."""

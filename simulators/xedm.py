@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -238,3 +238,94 @@ def write_frame_file(series: FrameSeries, path: str | os.PathLike) -> None:
         f.attrs["detector_pixel_m"] = series.setup.pixel_m
         f.attrs["beam_centre_px"] = series.setup.centre_px
         f.attrs["kinds"] = ",".join(series.kinds)
+
+
+@dataclass(frozen=True)
+class EnsembleMembrane:
+    """A Si3N4 window in a silicon frame, covered with particles, as the snake scan meets it.
+
+    The membrane is cut into cells of ``cell_m`` (the snake step of seed 002); each cell is, by a
+    draw seeded by its indices (the same place always looks the same): covered (coverage spread
+    ``coverage_spread``), bare (background only) or dusty (a streak). The silicon frame lies beyond
+    ``window_half_width_m`` of the centre, and the window's edge scatters a streak across it within
+    ``edge_band_m``.
+    """
+
+    particle: RadialParticle = field(default_factory=core_shell)
+    window_half_width_m: float = 250e-6
+    edge_band_m: float = 8e-6
+    cell_m: float = 10e-6
+    particles_per_footprint: float = 25000.0
+    footprint_m: tuple[float, float] = (6e-6, 18e-6)
+    coverage_spread: float = 0.1
+    bare_fraction: float = 0.03
+    dust_fraction: float = 0.03
+    background_fraction: float = 0.2
+    frame_transmission: float = 0.07
+    streak_strength: tuple[float, float] = (0.25, 3.0)
+    seed: int = 0
+
+    def state_at(self, y_m: float, x_m: float) -> tuple[str, float, float, float]:
+        """(kind, coverage, streak angle (rad), streak strength) of the membrane under the beam."""
+        edge_distance = self.window_half_width_m - max(abs(y_m), abs(x_m))
+        if edge_distance < 0:
+            return "frame", 0.0, 0.0, 0.0
+        cell = (math.floor(y_m / self.cell_m) + 100_000, math.floor(x_m / self.cell_m) + 100_000)
+        rng = np.random.default_rng([self.seed, *cell])
+        shape = 1.0 / self.coverage_spread**2
+        coverage = float(rng.gamma(shape, 1.0 / shape))
+        draw = rng.random()
+        strength = float(rng.uniform(*self.streak_strength))
+        if edge_distance < self.edge_band_m:
+            # The edge's own scattering runs perpendicular to it.
+            angle = 0.0 if abs(x_m) >= abs(y_m) else math.pi / 2
+            return "streak", coverage, angle, strength
+        if draw < self.bare_fraction:
+            return "background", 0.0, 0.0, 0.0
+        if draw < self.bare_fraction + self.dust_fraction:
+            return "streak", coverage, float(rng.uniform(0, math.pi)), strength
+        return "good", coverage, 0.0, 0.0
+
+
+def membrane_rate(
+    membrane: EnsembleMembrane,
+    shape: tuple[int, int],
+    pixel_m: float,
+    distance_m: float,
+    energy_ev: float,
+    photon_rate_per_s: float,
+    y_m: float,
+    x_m: float,
+) -> npt.NDArray[np.float64]:
+    """Expected counts per second on the detector with the beam at (y, x) on the membrane."""
+    setup = _rate_setup(membrane, shape, pixel_m, distance_m, round(energy_ev, 3))
+    kind, coverage, angle, strength = membrane.state_at(y_m, x_m)
+    particles = 0.0 if kind in ("background", "frame") else membrane.particles_per_footprint * coverage
+    streak = streak_counts(setup, angle, strength) if kind == "streak" else None
+    transmission = membrane.frame_transmission if kind == "frame" else 1.0
+    rate = expected_frame(setup, particles, transmission, streak) * (photon_rate_per_s / setup.flux_per_s)
+    rate[setup.mask] = 0.0
+    return rate
+
+
+@lru_cache(maxsize=8)
+def _rate_setup(
+    membrane: EnsembleMembrane, shape: tuple[int, int], pixel_m: float, distance_m: float, energy_ev: float
+) -> EnsembleSetup:
+    """The detector's geometry at one second of exposure and the nominal flux (cached)."""
+    centre = (shape[0] / 2 - 0.4, shape[1] / 2 + 0.3)
+    return EnsembleSetup(
+        particle=membrane.particle,
+        shape=shape,
+        pixel_m=pixel_m,
+        distance_m=distance_m,
+        energy_ev=energy_ev,
+        centre_px=centre,
+        beamstop_radius_px=max(4.0, shape[0] / 36),
+        first_gap_px=(shape[0] // 2 + shape[0] // 6, shape[1] // 2 - shape[1] // 4),
+        footprint_m=membrane.footprint_m,
+        exposure_s=1.0,
+        particles_per_footprint=membrane.particles_per_footprint,
+        background_fraction=membrane.background_fraction,
+        frame_transmission=membrane.frame_transmission,
+    )
