@@ -131,16 +131,34 @@ def resolution_m(curve: ShellCurve, threshold: float | npt.ArrayLike) -> float:
     return float(1.0 / curve.frequency_per_m[-1])
 
 
+def _physical_shells(
+    shape: tuple[int, ...], voxel_m: tuple[float, ...]
+) -> tuple[npt.NDArray[np.int64], int, float]:
+    """Shells of equal spatial frequency for any box and voxel: the shell width is the coarsest
+    axis's frequency step, and the shells end at the lowest Nyquist frequency among the axes.
+    Returns (shell of each sample, last shell, shell width in 1/m)."""
+    steps = [1.0 / (n * v) for n, v in zip(shape, voxel_m, strict=True)]
+    width = max(steps)
+    grids = np.meshgrid(
+        *[(np.arange(n) - n // 2) * f for n, f in zip(shape, steps, strict=True)], indexing="ij"
+    )
+    frequency = np.sqrt(sum(g**2 for g in grids))
+    nyquist = min((n // 2) * f for n, f in zip(shape, steps, strict=True))
+    return np.rint(frequency / width).astype(np.int64), int(nyquist / width + 1e-9), width
+
+
 def prtf(
     reconstructions: list[npt.NDArray],
     intensity: npt.ArrayLike,
     measured: npt.ArrayLike | None = None,
-    pixel_m: float = 1.0,
+    pixel_m: float | tuple[float, ...] = 1.0,
 ) -> ShellCurve:
     """Phase-retrieval transfer function of aligned reconstructions against the measured intensity.
 
     The reconstructions must be aligned to each other and scaled like the data (an orthonormal
-    FFT of the object predicts the intensity). Unmeasured pixels are left out.
+    FFT of the object predicts the intensity). Unmeasured pixels are left out. ``pixel_m`` is one
+    voxel size, or one per axis; boxes of unequal sides or voxels are averaged in shells of equal
+    spatial frequency (:func:`_physical_shells`).
     """
     if not reconstructions:
         raise ValueError("prtf needs at least one reconstruction")
@@ -149,7 +167,12 @@ def prtf(
     if mean.shape != data.shape:
         raise ValueError(f"reconstruction shape {mean.shape} does not match intensity {data.shape}")
     mask = np.ones(data.shape, dtype=bool) if measured is None else np.asarray(measured, dtype=bool)
-    shells, r_max, extent = _shell_axis(data.shape, pixel_m)
+    voxels = (pixel_m,) * data.ndim if isinstance(pixel_m, (int, float)) else tuple(pixel_m)
+    if len(set(data.shape)) == 1 and len(set(voxels)) == 1:
+        shells, r_max, extent = _shell_axis(data.shape, float(voxels[0]))
+        width = 1.0 / extent
+    else:
+        shells, r_max, width = _physical_shells(data.shape, voxels)
     model = np.abs(_centred_fft(mean)) / math.sqrt(data.size)
     use = mask & (shells <= r_max) & (data > 0)
     idx = shells[use]
@@ -158,4 +181,4 @@ def prtf(
     with np.errstate(invalid="ignore", divide="ignore"):
         values = ratio / counts
     radius = np.arange(r_max + 1, dtype=np.float64)
-    return ShellCurve(radius, radius / extent, values, counts)
+    return ShellCurve(radius, radius * width, values, counts)

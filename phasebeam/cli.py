@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     cdi.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
     cdi.add_argument("--seed", type=int, default=0, help="random seed of the first run")
     from .reconstruct_bcmi import add_arguments as add_bcmi_arguments
+    from .reconstruct_eximres import add_arguments as add_eximres_arguments
     from .reconstruct_xedm import add_arguments as add_xedm_arguments
     from .reconstruct_xsn import add_arguments
     from .xsn_calibration import add_arguments as add_optics_arguments
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     add_optics_arguments(methods)
     add_bcmi_arguments(methods)
     add_xedm_arguments(methods)
+    add_eximres_arguments(methods)
     return parser
 
 
@@ -158,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         from .reconstruct_xedm import reconstruct_xedm_file
 
         return reconstruct_xedm_file(args)
+    if args.command == "reconstruct" and args.method == "eximres":
+        from .reconstruct_eximres import reconstruct_eximres_file
+
+        return reconstruct_eximres_file(args)
     if args.command in ("sim", "reconstruct"):
         parser.parse_args([args.command, "--help"])
     parser.print_help()

@@ -1,0 +1,1 @@
+"""ExImRes: extending image resolution by merging reconstructions of restricted patterns (seed 000)."""
