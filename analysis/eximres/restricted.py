@@ -5,6 +5,12 @@ N / M (less of reciprocal space); binning by b afterwards keeps the voxel and sh
 of view by b (coarser reciprocal sampling), while each bin holds b times the counts. Each
 pattern records its voxel and r = voxel / lattice spacing, the ratio of seed 000's strain-energy
 analysis.
+
+Binning has a cost the counts do not show: summing b pixels convolves the intensity with a box,
+which multiplies the autocorrelation by sinc(pi b x / N). At oversampling 4 and b = 2 that falls
+to zero at the crystal's autocorrelation extent, the fringes lose contrast and the phased object
+is smoothed along the binned axis (measured on 64^3 crystals: FWHM 12.6 -> 16-18 nm along it,
+while the PRTF improved from 22 to 11 nm).
 """
 
 from __future__ import annotations
