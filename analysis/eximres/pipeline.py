@@ -116,7 +116,7 @@ def eximres(
         d_spacing_m: the reflection's lattice spacing (m), for each pattern's r.
         restrictions: crops and binnings; the first must be the whole pattern (the original);
             :func:`default_restrictions` by default, binned as far as the oversampling (from the
-            autocorrelation's extent) allows.
+            autocorrelation's extent) allows while staying >= 4 (:func:`max_binning_for`).
         recipe: each run's recipe.
         runs: runs per restricted pattern.
         keep: best runs decomposed into modes.

@@ -10,7 +10,8 @@ Binning has a cost the counts do not show: summing b pixels convolves the intens
 which multiplies the autocorrelation by sinc(pi b x / N). At oversampling 4 and b = 2 that falls
 to zero at the crystal's autocorrelation extent, the fringes lose contrast and the phased object
 is smoothed along the binned axis (measured on 64^3 crystals: FWHM 12.6 -> 16-18 nm along it,
-while the PRTF improved from 22 to 11 nm).
+while the PRTF improved from 22 to 11 nm). At oversampling 8 the extra counts win: on crystals
+with 300 counts at the peak the merge's FWHM was 15-25% below the original's on every axis.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ class RestrictedPattern:
 def default_restrictions(
     shape: tuple[int, int, int], max_binning: tuple[int, int, int] = (1, 2, 2)
 ) -> tuple[Restriction, ...]:
-    """A family like Table S2: the original; each binning up to ``max_binning`` (keep the
-    oversampling >= 2 on every axis: a crystal of a quarter of the field allows 2) at full extent
+    """A family like Table S2: the original; each binning up to ``max_binning`` (see
+    :func:`max_binning_for`: a crystal of an eighth of the field allows 2) at full extent
     and cropped by two bins (one a side: a smaller crop leaves the same whole bins) on the binned
     axes; and the unbinned pattern cropped by 2 and 4 pixels. The crops are small, so every
     pattern keeps nearly the whole reciprocal extent (cropping more costs resolution); each has a
@@ -90,8 +91,11 @@ def default_restrictions(
 def max_binning_for(
     support_extent_vox: tuple[int, int, int], shape: tuple[int, int, int]
 ) -> tuple[int, int, int]:
-    """The largest binning per axis that keeps the oversampling (field / object) >= 2."""
-    return tuple(max(1, int(n // (2 * max(e, 1)))) for n, e in zip(shape, support_extent_vox, strict=True))  # type: ignore[return-value]
+    """The largest binning per axis that keeps the oversampling (field / object) >= 4 after
+    binning: the autocorrelation then keeps sinc(pi / 4) = 0.9 of its contrast at its edge. At
+    oversampling 4 binning 2 blurred the reconstruction along the binned axis by 30-50%; at 8 it
+    did not (module docstring)."""
+    return tuple(max(1, int(n // (4 * max(e, 1)))) for n, e in zip(shape, support_extent_vox, strict=True))  # type: ignore[return-value]
 
 
 def _centred_crop(a: npt.NDArray, crop: tuple[int, ...]) -> npt.NDArray:
