@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from ..limits import check_limits
 from ..pattern_filters import CHI2_THRESHOLD_RATIO, WEAK_FACTOR
 
 REASONS = ("kept", "weak", "streak", "background")
@@ -67,9 +68,7 @@ class FilterSettings:
             "warmup": (self.warmup, 1, 10_000),
             "typical_window": (self.typical_window, 1, 10_000_000),
         }
-        for name, (value, low, high) in checks.items():
-            if not low <= value <= high:
-                raise ValueError(f"{name}={value} is outside [{low}, {high}]")
+        check_limits(checks)
         if self.background_ratio >= 1:
             raise ValueError(f"background_ratio={self.background_ratio} must be < 1")
 

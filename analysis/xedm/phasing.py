@@ -22,6 +22,7 @@ from scipy import ndimage
 from skimage import measure
 
 from ..backend import Backend, get_backend
+from ..limits import check_limits
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,7 @@ class GhioSettings:
             "shrink_wrap_period": (self.shrink_wrap_period, 0, 1_000_000),
             "shrink_wrap_threshold": (self.shrink_wrap_threshold, 1e-6, 0.999),
         }
-        for name, (value, low, high) in checks.items():
-            if not low <= value <= high:
-                raise ValueError(f"{name}={value} is outside [{low}, {high}]")
+        check_limits(checks)
         if self.hio_iterations + self.er_iterations < 1:
             raise ValueError("hio_iterations + er_iterations must be >= 1")
 

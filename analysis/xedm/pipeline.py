@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..backend import Backend
+from ..limits import check_limits
 from ..optics import wavelength_m
 from ..resolution import ShellCurve, prtf, resolution_m
 from .comparison import ModelComparison, compare_to_model
@@ -34,13 +35,13 @@ class EnsembleGeometry:
     pixel_m: float
 
     def __post_init__(self) -> None:
-        for name, value, low, high in (
-            ("energy_ev", self.energy_ev, 100.0, 1e6),
-            ("distance_m", self.distance_m, 1e-3, 1e3),
-            ("pixel_m", self.pixel_m, 1e-7, 1e-2),
-        ):
-            if not low <= value <= high:
-                raise ValueError(f"{name}={value} is outside [{low}, {high}]")
+        check_limits(
+            {
+                "energy_ev": (self.energy_ev, 100.0, 1e6),
+                "distance_m": (self.distance_m, 1e-3, 1e3),
+                "pixel_m": (self.pixel_m, 1e-7, 1e-2),
+            }
+        )
 
 
 @dataclass(frozen=True)
