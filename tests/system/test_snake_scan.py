@@ -22,9 +22,12 @@ def test_injection_pauses_the_snake_scan_and_every_point_has_beam(RE_tiled, sim,
         # Top-up announces each one ahead (here 1 s); the scan must not start a frame into it.
         for delay in (0.5, 1.0):
             time.sleep(delay)
-            announced = time.time()
+            # The world starts the countdown when the call arrives, somewhere between these two
+            # instants; only what lies inside the window for every such instant is checked.
+            before = time.time()
             control.ScheduleInjection([1.0, 1.2])
-            injections.append((announced + 1.0, announced + 2.2))
+            after = time.time()
+            injections.append((after + 1.0, before + 2.2))
             time.sleep(2.2)
 
     thread = threading.Thread(target=inject)
