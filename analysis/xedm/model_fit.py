@@ -8,14 +8,12 @@ speckle. A coarse grid finds the basin, a finer one around its minimum the diame
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from ..optics import wavelength_m
-from .particles import core_shell, form_factor
+from .particles import core_shell, form_factor, pixel_q_per_m, pixel_solid_angle_sr
 from .phasing import fourier_error
 
 
@@ -50,12 +48,11 @@ def binned_q_and_solid_angle(
     n: int, binned_pixel_m: float, distance_m: float, energy_ev: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """|q| (1/m) and solid angle (sr) of each bin of a centred N x N pattern."""
-    y, x = np.indices((n, n))
-    r = np.hypot((y - n // 2) * binned_pixel_m, (x - n // 2) * binned_pixel_m)
-    theta = np.arctan2(r, distance_m)
-    q = 4.0 * math.pi * np.sin(theta / 2.0) / float(wavelength_m(energy_ev))
-    omega = binned_pixel_m**2 * distance_m / (distance_m**2 + r**2) ** 1.5
-    return q, omega
+    centre = (n // 2, n // 2)
+    return (
+        pixel_q_per_m((n, n), binned_pixel_m, distance_m, energy_ev, centre),
+        pixel_solid_angle_sr((n, n), binned_pixel_m, distance_m, centre),
+    )
 
 
 def model_amplitude(
