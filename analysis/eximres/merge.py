@@ -66,9 +66,12 @@ def _place(modulus: npt.NDArray[np.float64], shape: tuple[int, ...]) -> npt.NDAr
     out[dst] = modulus[src]
     weights = np.clip(out, 0, None) ** 2  # the crystal, not the low background around it
     centre = np.array(ndimage.center_of_mass(weights))
-    shift = np.array([s // 2 for s in shape]) - centre
-    moved = np.fft.ifftn(ndimage.fourier_shift(np.fft.fftn(out), shift)).real
-    return np.clip(moved, 0, None)
+    return _shifted(out, np.array([s // 2 for s in shape]) - centre)
+
+
+def _shifted(image: npt.NDArray[np.float64], shift: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``image`` moved by a sub-voxel ``shift`` (Fourier shift theorem), negative ringing cut."""
+    return np.clip(np.fft.ifftn(ndimage.fourier_shift(np.fft.fftn(image), shift)).real, 0, None)
 
 
 def merge(
@@ -97,8 +100,7 @@ def merge(
                 upsample_factor=10,
                 normalization=None,  # pyright: ignore[reportArgumentType]
             )
-            shift = np.asarray(registration[0], dtype=np.float64)
-            placed = np.clip(np.fft.ifftn(ndimage.fourier_shift(np.fft.fftn(placed), shift)).real, 0, None)
+            placed = _shifted(placed, np.asarray(registration[0], dtype=np.float64))
         aligned.append(placed)
         twins.append(twin)
     return MergedImage(np.mean(aligned, axis=0), tuple(aligned), common_voxel_m, tuple(twins))

@@ -21,7 +21,7 @@ from ..cdi.data import DiffractionData
 from ..cdi.pipeline import reconstruct
 from ..cdi.support import autocorrelation_support
 from ..resolution import prtf, resolution_m
-from .merge import MergedImage, fourier_upsample, merge
+from .merge import MergedImage, merge
 from .psf import PsfFit, blind_gaussian_psf
 from .restricted import RestrictedPattern, Restriction, default_restrictions, max_binning_for, restrict
 
@@ -157,7 +157,7 @@ def eximres(
     common = (float(finest[0] / upsample), float(finest[1] / upsample), float(finest[2] / upsample))
     shape = tuple(round(n * v / c) for n, v, c in zip(data.shape, voxel_m, common, strict=True))
     merged = merge([r.obj for r in results], [r.pattern.voxel_m for r in results], shape, common)  # type: ignore[arg-type]
-    original = merge([results[0].obj], [results[0].pattern.voxel_m], shape, common).merged  # type: ignore[arg-type]
+    original = merged.aligned[0]  # the reference: upsampled and centred, neither flipped nor moved
     return EximresResult(
         tuple(results),
         merged,
@@ -165,6 +165,3 @@ def eximres(
         blind_gaussian_psf(original, common),
         blind_gaussian_psf(merged.merged, common),
     )
-
-
-__all__ = ["EximresResult", "RestrictedResult", "eximres", "fourier_upsample", "reconstruct_restricted"]
