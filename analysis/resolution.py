@@ -136,7 +136,8 @@ def _physical_shells(
 ) -> tuple[npt.NDArray[np.int64], int, float]:
     """Shells of equal spatial frequency for any box and voxel: the shell width is the coarsest
     axis's frequency step, and the shells end at the lowest Nyquist frequency among the axes.
-    Returns (shell of each sample, last shell, shell width in 1/m)."""
+    For a cube of equal voxels these are :func:`_shells` up to N // 2. Returns (shell of each
+    sample, last shell, shell width in 1/m)."""
     steps = [1.0 / (n * v) for n, v in zip(shape, voxel_m, strict=True)]
     width = max(steps)
     grids = np.meshgrid(
@@ -157,8 +158,8 @@ def prtf(
 
     The reconstructions must be aligned to each other and scaled like the data (an orthonormal
     FFT of the object predicts the intensity). Unmeasured pixels are left out. ``pixel_m`` is one
-    voxel size, or one per axis; boxes of unequal sides or voxels are averaged in shells of equal
-    spatial frequency (:func:`_physical_shells`).
+    voxel size, or one per axis; the ratios are averaged in shells of equal spatial frequency
+    (:func:`_physical_shells`), so boxes of unequal sides or voxels work too.
     """
     if not reconstructions:
         raise ValueError("prtf needs at least one reconstruction")
@@ -168,11 +169,7 @@ def prtf(
         raise ValueError(f"reconstruction shape {mean.shape} does not match intensity {data.shape}")
     mask = np.ones(data.shape, dtype=bool) if measured is None else np.asarray(measured, dtype=bool)
     voxels = (pixel_m,) * data.ndim if isinstance(pixel_m, (int, float)) else tuple(pixel_m)
-    if len(set(data.shape)) == 1 and len(set(voxels)) == 1:
-        shells, r_max, extent = _shell_axis(data.shape, float(voxels[0]))
-        width = 1.0 / extent
-    else:
-        shells, r_max, width = _physical_shells(data.shape, voxels)
+    shells, r_max, width = _physical_shells(data.shape, voxels)
     model = np.abs(_centred_fft(mean)) / math.sqrt(data.size)
     use = mask & (shells <= r_max) & (data > 0)
     idx = shells[use]
