@@ -252,11 +252,13 @@ def guided_hio(
     frequency_x = np.fft.rfftfreq(n)[None, :]
     f2 = be.asarray((frequency_y**2 + frequency_x**2).astype(np.float32))
 
+    def spectrum_of(x):
+        return be.rfftn(x, axes=axes).astype(np.complex64)
+
     def project(x):
-        spectrum = be.rfftn(x, axes=axes).astype(np.complex64)
-        modulus = xp.abs(spectrum)
+        spectrum = spectrum_of(x)
         be.modulus_projection(spectrum, amplitude_d, fit_d)
-        return be.irfftn(spectrum, (n, n), axes=axes).astype(np.float32), modulus
+        return be.irfftn(spectrum, (n, n), axes=axes).astype(np.float32)
 
     def shrink_wrap(x, sigma_px: float):
         kernel = xp.exp(np.float32(-2 * np.pi**2 * sigma_px**2) * f2)
@@ -275,7 +277,7 @@ def guided_hio(
     beta = np.float32(s.beta)
     for generation in range(s.generations):
         for i in range(iterations):
-            projected, _ = project(x)
+            projected = project(x)
             keep = supports & (projected >= 0)
             if i < s.hio_iterations:
                 x -= beta * projected
@@ -286,7 +288,7 @@ def guided_hio(
                 # The blur narrows from 3 to 1 pixel over the first generation, then stays.
                 progress_in = min(1.0, (generation * iterations + i) / max(s.hio_iterations, 1))
                 supports = shrink_wrap(xp.where(supports, x, 0), 3.0 - 2.0 * progress_in)
-        _, modulus = project(x)
+        modulus = xp.abs(spectrum_of(x))
         misfit = (xp.abs(modulus - amplitude_d) * fit_d * weight_d).sum(axis=axes)
         errors = be.asnumpy(misfit) / amplitude_sum
         order = np.argsort(errors)
