@@ -19,18 +19,34 @@ SHAPES = ("sphere", "wulff", "winterbottom", "random_cuts")
 STRAIN_FIELDS = ("two_gaussians", "two_cosines", "random_field")
 
 
-def _coordinates(n: int) -> tuple[npt.NDArray, npt.NDArray, npt.NDArray]:
+def _coordinates(n: int, rotation: npt.NDArray | None = None) -> tuple[npt.NDArray, npt.NDArray, npt.NDArray]:
+    """Centred voxel coordinates (Z, Y, X), in the crystal's frame when ``rotation`` is given."""
     axis = np.arange(n, dtype=np.float64) - n // 2
-    return np.meshgrid(axis, axis, axis, indexing="ij")
+    z, y, x = np.meshgrid(axis, axis, axis, indexing="ij")
+    if rotation is None:
+        return z, y, x
+    r = np.asarray(rotation, dtype=np.float64)
+    if r.shape != (3, 3) or not np.allclose(r @ r.T, np.eye(3), atol=1e-6):
+        raise ValueError(f"rotation must be a 3x3 orthogonal matrix, got {r!r}")
+    return (
+        r[0, 0] * z + r[0, 1] * y + r[0, 2] * x,
+        r[1, 0] * z + r[1, 1] * y + r[1, 2] * x,
+        r[2, 0] * z + r[2, 1] * y + r[2, 2] * x,
+    )
 
 
-def crystal_shape(kind: str, n: int, size_vox: float, rng: np.random.Generator) -> npt.NDArray[np.bool_]:
-    """A boolean crystal of about ``size_vox`` voxels across, centred in an n^3 grid (Z, Y, X)."""
+def crystal_shape(
+    kind: str, n: int, size_vox: float, rng: np.random.Generator, rotation: npt.NDArray | None = None
+) -> npt.NDArray[np.bool_]:
+    """A boolean crystal of about ``size_vox`` voxels across, centred in an n^3 grid (Z, Y, X).
+
+    ``rotation`` (3x3, orthogonal) turns the crystal's facets away from the grid axes.
+    """
     if kind not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}, got {kind!r}")
     if not 2 < size_vox < n:
         raise ValueError(f"size_vox must be in (2, {n}) voxels, got {size_vox}")
-    z, y, x = _coordinates(n)
+    z, y, x = _coordinates(n, rotation)
     half = size_vox / 2
     if kind == "sphere":
         return x * x + y * y + z * z <= half * half
