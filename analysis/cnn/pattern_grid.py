@@ -1,0 +1,142 @@
+"""Between a measured pattern's own grid and the network's cubic grid (seed 003, section 2.5.2).
+
+The pattern is cropped to a cube around its centre of mass and resized to the network's grid;
+the object computed there is interpolated back onto the real-space grid of the whole pattern,
+with the phase ramp that the crop's off-centre zero frequency put on it taken off again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+
+@dataclass(frozen=True)
+class NetworkPattern:
+    """A pattern on the network's grid and where it came from.
+
+    Attributes:
+        intensity: counts resized to (grid, grid, grid); unmeasured pixels hold 0.
+        measured: where the resized pixels come from measured ones.
+        centre_vox: the pattern's voxel (Z, Y, X) that sits at the crop's centre.
+        crop_vox: side of the cube cropped from the pattern (voxels of the pattern).
+        pattern_shape: the shape of the whole pattern.
+    """
+
+    intensity: npt.NDArray[np.float32]
+    measured: npt.NDArray[np.bool_]
+    centre_vox: tuple[int, int, int]
+    crop_vox: int
+    pattern_shape: tuple[int, int, int]
+
+    @property
+    def grid(self) -> int:
+        return self.intensity.shape[0]
+
+
+def _resize_cube(cube: npt.NDArray, grid: int, order: int) -> npt.NDArray:
+    """Resample a cube of side M to side ``grid``, keeping the centre voxel (M // 2) at grid // 2."""
+    m = cube.shape[0]
+    scale = m / grid
+    offset = m // 2 - scale * (grid // 2)
+    return ndimage.affine_transform(cube, [scale] * 3, offset=offset, output_shape=(grid,) * 3, order=order)
+
+
+def network_pattern(
+    intensity: npt.NDArray, measured: npt.NDArray[np.bool_], grid: int, crop_vox: int | None = None
+) -> NetworkPattern:
+    """Crop a cube around the pattern's centre of mass and resize it to ``grid`` voxels a side.
+
+    Args:
+        intensity: counts (Z, Y, X).
+        measured: True where a pixel was measured.
+        grid: the network's grid (voxels a side).
+        crop_vox: side of the crop (voxels); default the largest even cube around the centre
+            of mass that lies inside the pattern, or ``grid`` if that is larger (the voxels
+            beyond the pattern's edge then count as unmeasured).
+
+    Raises:
+        ValueError: NaN or infinite counts, no counts, a pattern smaller than ``grid`` along an
+            axis, or a ``crop_vox`` outside [grid, the largest cube].
+    """
+    data = np.asarray(intensity, dtype=np.float64)
+    if data.ndim != 3:
+        raise ValueError(f"intensity must be 3-D (Z, Y, X), got shape {data.shape}")
+    if measured.shape != data.shape:
+        raise ValueError(f"mask shape {measured.shape} does not match intensity shape {data.shape}")
+    values = data[measured]
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"intensity has {int(np.sum(~np.isfinite(values)))} NaN or infinite measured pixels")
+    data = np.where(measured, data, 0.0)
+    if not np.any(data > 0):
+        raise ValueError("intensity has no counts in any measured pixel")
+    if min(data.shape) < grid:
+        raise ValueError(
+            f"the pattern of shape {data.shape} is smaller than the network's {grid}-voxel grid along an axis"
+        )
+    centre = tuple(int(c) for c in np.round(ndimage.center_of_mass(data)))
+    # The largest even cube around the centre of mass inside the pattern; a pattern about the
+    # grid's size may lose a few voxels at one edge, which then count as unmeasured.
+    inside = 2 * min(min(c, n - c) for c, n in zip(centre, data.shape, strict=True))
+    largest = max(inside, grid)
+    if crop_vox is None:
+        crop_vox = largest
+    elif not grid <= crop_vox <= largest:
+        raise ValueError(
+            f"crop_vox must be in [{grid}, {largest}] voxels (the network's grid to the largest cube around "
+            f"the centre of mass at {centre} in a pattern of shape {data.shape}), got {crop_vox}"
+        )
+    half = crop_vox // 2
+    margin = max(
+        0, *(max(half - c, c - half + crop_vox - n) for c, n in zip(centre, data.shape, strict=True))
+    )
+    data = np.pad(data, margin)
+    measured = np.pad(measured, margin)
+    box = tuple(slice(margin + c - crop_vox // 2, margin + c - crop_vox // 2 + crop_vox) for c in centre)
+    resized = np.clip(_resize_cube(data[box], grid, order=1), 0, None)
+    valid = _resize_cube(measured[box].astype(np.float32), grid, order=1) > 0.999
+    return NetworkPattern(
+        intensity=np.where(valid, resized, 0).astype(np.float32),
+        measured=valid,
+        centre_vox=(centre[0], centre[1], centre[2]),
+        crop_vox=crop_vox,
+        pattern_shape=(intensity.shape[0], intensity.shape[1], intensity.shape[2]),
+    )
+
+
+def object_from_phase(pattern: NetworkPattern, phase: npt.NDArray) -> npt.NDArray[np.complex64]:
+    """The object on the network's grid: inverse transform of sqrt(I) exp(i phase), centred."""
+    if phase.shape != pattern.intensity.shape:
+        raise ValueError(f"phase shape {phase.shape} does not match the pattern's {pattern.intensity.shape}")
+    spectrum = np.sqrt(pattern.intensity) * np.exp(1j * phase)
+    obj = np.fft.fftshift(np.fft.ifftn(np.fft.ifftshift(spectrum)))
+    return obj.astype(np.complex64)
+
+
+def object_on_pattern_grid(pattern: NetworkPattern, obj: npt.NDArray) -> npt.NDArray[np.complex64]:
+    """Interpolate an object from the network's grid onto the real-space grid of the whole pattern.
+
+    A crop of M voxels resized to G gives real-space voxels of N/M pattern voxels along an axis of
+    N; the crop's centre, ``s`` voxels from the pattern's centre, multiplies the object by
+    exp(-2 pi i s r / N), which is divided out.
+    """
+    grid = pattern.grid
+    out = []
+    coordinates = []
+    for n in pattern.pattern_shape:
+        voxel = np.arange(n) - n // 2
+        coordinates.append(grid // 2 + voxel * pattern.crop_vox / n)
+    points = np.meshgrid(*coordinates, indexing="ij")
+    values = np.asarray(obj, dtype=np.complex128)
+    for part in (values.real, values.imag):
+        out.append(ndimage.map_coordinates(np.asarray(part, dtype=np.float64), points, order=1, cval=0.0))
+    moved = out[0] + 1j * out[1]
+    ramp = np.zeros(pattern.pattern_shape)
+    for axis, (n, c) in enumerate(zip(pattern.pattern_shape, pattern.centre_vox, strict=True)):
+        shape = [1, 1, 1]
+        shape[axis] = n
+        ramp = ramp + ((c - n // 2) * (np.arange(n) - n // 2) / n).reshape(shape)
+    return (moved * np.exp(2j * np.pi * ramp)).astype(np.complex64)
