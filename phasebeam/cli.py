@@ -80,6 +80,28 @@ def _parser() -> argparse.ArgumentParser:
     cdi.add_argument("--keep", type=int, default=3, help="best runs (by free LLK) to decompose (default 3)")
     cdi.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
     cdi.add_argument("--seed", type=int, default=0, help="random seed of the first run")
+    cdi.add_argument(
+        "--init",
+        default="random",
+        choices=["random", "cnn"],
+        help="random: --runs runs of --recipe; cnn: the phase network's start, refined with border-only "
+        "support updates (seed 003; needs phasebeam[ml])",
+    )
+    cdi.add_argument("--weights", help="cnn: network weights file (default: the shipped ones)")
+    cdi.add_argument(
+        "--refine", default="HIO**200, ER**200", help='cnn: refinement recipe (the seed\'s is "ER**400")'
+    )
+    cdi.add_argument(
+        "--support-thresholds",
+        type=float,
+        nargs="+",
+        default=[0.1, 0.2, 0.3],
+        help="cnn: first-support levels of the start's blurred modulus, one refinement each; the best "
+        "free LLK is kept (default 0.1 0.2 0.3)",
+    )
+    cdi.add_argument(
+        "--crop", type=int, help="cnn: side of the cube cropped around the centre of mass (voxels)"
+    )
     from .reconstruct_bcmi import add_arguments as add_bcmi_arguments
     from .reconstruct_eximres import add_arguments as add_eximres_arguments
     from .reconstruct_xedm import add_arguments as add_xedm_arguments
