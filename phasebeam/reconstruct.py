@@ -80,8 +80,8 @@ def _reconstruct_cnn(args: argparse.Namespace) -> int:
         intensity, mask = read_intensity(args.input, args.dataset)
         data = DiffractionData.from_arrays(intensity, mask)
         network = load_network(args.weights)
-        # The crop is checked (and the network run once) before the refinement starts.
-        cnn_start(data, network, args.crop)
+        # The crop is checked, and the network run, before the refinement starts.
+        start = cnn_start(data, network, args.crop, args.support_thresholds[0])
     except (ValueError, KeyError, FileNotFoundError, OSError, TorchMissingError) as exc:
         return refuse(exc)
     total = per_run * len(args.support_thresholds)
@@ -95,6 +95,7 @@ def _reconstruct_cnn(args: argparse.Namespace) -> int:
             seed=args.seed,
             backend=args.backend,
             progress=advance(bar),
+            start=start,
         )
     refined = result.refined
     write_reconstruction(

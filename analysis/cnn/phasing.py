@@ -124,6 +124,7 @@ def cnn_phase(
     settings: PhasingSettings | None = None,
     backend: Backend | str = "numpy",
     progress: ProgressCallback | None = None,
+    start: CnnStart | None = None,
 ) -> CnnResult:
     """The network's start, refined once per first-support threshold with border-only updates.
 
@@ -137,12 +138,14 @@ def cnn_phase(
         settings: phasing settings; ``support_border_only`` is forced on.
         backend: ``numpy``, ``cupy`` or a backend.
         progress: called with (iterations done, iterations) over all refinements.
+        start: the network's start if already made (:func:`cnn_start`), else it is made here.
     """
     steps = parse_recipe(recipe)
     if not support_thresholds or not all(0 < t < 1 for t in support_thresholds):
         raise ValueError(f"support_thresholds must be levels in (0, 1), got {support_thresholds}")
     began = time.perf_counter()
-    start = cnn_start(data, network, crop_vox, support_thresholds[0])
+    if start is None:
+        start = cnn_start(data, network, crop_vox, support_thresholds[0])
     settings = PhasingSettings(**{**(settings or PhasingSettings()).__dict__, "support_border_only": True})
     per_run = sum(step.iterations for step in steps)
     refinements = []
