@@ -18,7 +18,7 @@ the standard 20 runs.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -146,7 +146,7 @@ def cnn_phase(
     began = time.perf_counter()
     if start is None:
         start = cnn_start(data, network, crop_vox, support_thresholds[0])
-    settings = PhasingSettings(**{**(settings or PhasingSettings()).__dict__, "support_border_only": True})
+    settings = replace(settings or PhasingSettings(), support_border_only=True)
     per_run = sum(step.iterations for step in steps)
     refinements = []
     for i, threshold in enumerate(support_thresholds):
