@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from ..cdi.data import DiffractionData
+
 
 @dataclass(frozen=True)
 class NetworkPattern:
@@ -45,39 +47,30 @@ def _resize_cube(cube: npt.NDArray, grid: int, order: int) -> npt.NDArray:
     return ndimage.affine_transform(cube, [scale] * 3, offset=offset, output_shape=(grid,) * 3, order=order)
 
 
-def network_pattern(
-    intensity: npt.NDArray, measured: npt.NDArray[np.bool_], grid: int, crop_vox: int | None = None
-) -> NetworkPattern:
+def network_pattern(data: DiffractionData, grid: int, crop_vox: int | None = None) -> NetworkPattern:
     """Crop a cube around the pattern's centre of mass and resize it to ``grid`` voxels a side.
 
     Args:
-        intensity: counts (Z, Y, X).
-        measured: True where a pixel was measured.
+        data: the checked pattern (finite, non-negative counts with some above zero;
+            :meth:`DiffractionData.from_arrays` refuses anything else).
         grid: the network's grid (voxels a side).
         crop_vox: side of the crop (voxels); default the largest even cube around the centre
             of mass that lies inside the pattern, or ``grid`` if that is larger (the voxels
             beyond the pattern's edge then count as unmeasured).
 
     Raises:
-        ValueError: NaN or infinite counts, no counts, a pattern smaller than ``grid`` along an
-            axis, or a ``crop_vox`` outside [grid, the largest cube].
+        ValueError: a pattern that is not 3-D or is smaller than ``grid`` along an axis, or a
+            ``crop_vox`` outside [grid, the largest cube].
     """
-    data = np.asarray(intensity, dtype=np.float64)
-    if data.ndim != 3:
-        raise ValueError(f"intensity must be 3-D (Z, Y, X), got shape {data.shape}")
-    if measured.shape != data.shape:
-        raise ValueError(f"mask shape {measured.shape} does not match intensity shape {data.shape}")
-    values = data[measured]
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"intensity has {int(np.sum(~np.isfinite(values)))} NaN or infinite measured pixels")
-    data = np.where(measured, data, 0.0)
-    if not np.any(data > 0):
-        raise ValueError("intensity has no counts in any measured pixel")
+    if len(data.shape) != 3:
+        raise ValueError(f"the pattern must be 3-D (Z, Y, X), got shape {data.shape}")
     if min(data.shape) < grid:
         raise ValueError(
             f"the pattern of shape {data.shape} is smaller than the network's {grid}-voxel grid along an axis"
         )
-    centre = tuple(int(c) for c in np.round(ndimage.center_of_mass(data)))
+    intensity = data.intensity.astype(np.float64)
+    measured = data.measured
+    centre = tuple(int(c) for c in np.round(ndimage.center_of_mass(intensity)))
     # The largest even cube around the centre of mass inside the pattern; a pattern about the
     # grid's size may lose a few voxels at one edge, which then count as unmeasured.
     inside = 2 * min(min(c, n - c) for c, n in zip(centre, data.shape, strict=True))
@@ -93,17 +86,17 @@ def network_pattern(
     margin = max(
         0, *(max(half - c, c - half + crop_vox - n) for c, n in zip(centre, data.shape, strict=True))
     )
-    data = np.pad(data, margin)
+    intensity = np.pad(intensity, margin)
     measured = np.pad(measured, margin)
-    box = tuple(slice(margin + c - crop_vox // 2, margin + c - crop_vox // 2 + crop_vox) for c in centre)
-    resized = np.clip(_resize_cube(data[box], grid, order=1), 0, None)
+    box = tuple(slice(margin + c - half, margin + c - half + crop_vox) for c in centre)
+    resized = np.clip(_resize_cube(intensity[box], grid, order=1), 0, None)
     valid = _resize_cube(measured[box].astype(np.float32), grid, order=1) > 0.999
     return NetworkPattern(
         intensity=np.where(valid, resized, 0).astype(np.float32),
         measured=valid,
         centre_vox=(centre[0], centre[1], centre[2]),
         crop_vox=crop_vox,
-        pattern_shape=(intensity.shape[0], intensity.shape[1], intensity.shape[2]),
+        pattern_shape=(data.shape[0], data.shape[1], data.shape[2]),
     )
 
 

@@ -107,7 +107,7 @@ def cnn_start(
     from .network import GRID
 
     began = time.perf_counter()
-    pattern = network_pattern(data.intensity, data.measured, GRID, crop_vox)
+    pattern = network_pattern(data, GRID, crop_vox)
     predicted = predict_phase(network, pattern)
     obj = object_on_pattern_grid(pattern, object_from_phase(pattern, predicted))
     support = shrink_wrap(np.abs(obj), sigma=1.0, threshold=support_threshold)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from phasebeam.analysis.cdi.data import DiffractionData
 from phasebeam.analysis.cdi.evaluation import compare
 from phasebeam.analysis.cnn.pattern_grid import network_pattern, object_from_phase, object_on_pattern_grid
 from phasebeam.simulators.strained_crystals import simulate_crystal
@@ -22,7 +23,7 @@ def test_an_off_centre_peak_gives_back_the_object_without_a_ramp(crystal):
     ramp = np.exp(2j * np.pi * 3 * (np.arange(80) - 40) / 80)[None, None, :]
     obj = crystal.obj * ramp
     spectrum = _spectrum(obj)
-    pattern = network_pattern(np.abs(spectrum) ** 2, np.ones(obj.shape, bool), grid=64, crop_vox=64)
+    pattern = network_pattern(DiffractionData.from_arrays(np.abs(spectrum) ** 2), grid=64, crop_vox=64)
     assert pattern.centre_vox == (40, 40, 43)
     box = tuple(slice(c - 32, c + 32) for c in pattern.centre_vox)
     back = object_on_pattern_grid(pattern, object_from_phase(pattern, np.angle(spectrum[box])))
@@ -33,7 +34,7 @@ def test_an_off_centre_peak_gives_back_the_object_without_a_ramp(crystal):
 
 def test_a_resized_pattern_keeps_its_object_on_the_pattern_grid(crystal):
     intensity = np.abs(_spectrum(crystal.obj)) ** 2
-    pattern = network_pattern(intensity, np.ones(intensity.shape, bool), grid=64)
+    pattern = network_pattern(DiffractionData.from_arrays(intensity), grid=64)
     assert pattern.crop_vox == 80 and pattern.intensity.shape == (64,) * 3
     # Resizing 80 -> 64 samples the pattern at 80/64 of its pixel: the field of view shrinks to
     # 64 of the object's voxels, whose size does not change. The crystal fits in the central 64^3.
@@ -55,11 +56,11 @@ def test_a_resized_pattern_keeps_its_object_on_the_pattern_grid(crystal):
 def test_a_pattern_too_small_for_the_network_is_refused(shape, crop, message):
     intensity = np.ones(shape, np.float32)
     with pytest.raises(ValueError, match=message):
-        network_pattern(intensity, np.ones(shape, bool), grid=64, crop_vox=crop)
+        network_pattern(DiffractionData.from_arrays(intensity), grid=64, crop_vox=crop)
 
 
 def test_nan_counts_are_refused():
     intensity = np.ones((64, 64, 64), np.float32)
     intensity[3, 4, 5] = np.nan
     with pytest.raises(ValueError, match="1 NaN or infinite"):
-        network_pattern(intensity, np.ones(intensity.shape, bool), grid=64)
+        network_pattern(DiffractionData.from_arrays(intensity), grid=64)
