@@ -51,18 +51,10 @@ def save_network(network: PhaseUNet, path: Path, record: dict[str, Any]) -> None
     torch.save(payload, path)
 
 
-def load_network(path: Path | str | None = None, device: str = "cpu") -> PhaseUNet:
-    """The trained network in evaluation mode (the shipped weights by default).
-
-    Raises:
-        TorchMissingError: PyTorch is not installed.
-        FileNotFoundError: no weights file at ``path``.
-        ValueError: the file is not phasebeam phase-network weights, or does not fit the network.
-    """
+def _read(path: Path | str | None) -> tuple[Path, dict[str, Any]]:
+    """The weights file's contents, checked to be phasebeam phase-network weights."""
     require_torch()
     import torch
-
-    from .network import PhaseUNet
 
     path = Path(path) if path is not None else SHIPPED_WEIGHTS
     if not path.is_file():
@@ -73,6 +65,20 @@ def load_network(path: Path | str | None = None, device: str = "cpu") -> PhaseUN
         raise ValueError(f"network weights {path} cannot be read as a PyTorch file: {exc}") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"network weights {path} are not phasebeam phase-network weights (format {FORMAT})")
+    return path, payload
+
+
+def load_network(path: Path | str | None = None, device: str = "cpu") -> PhaseUNet:
+    """The trained network in evaluation mode (the shipped weights by default).
+
+    Raises:
+        TorchMissingError: PyTorch is not installed.
+        FileNotFoundError: no weights file at ``path``.
+        ValueError: the file is not phasebeam phase-network weights, or does not fit the network.
+    """
+    path, payload = _read(path)
+    from .network import PhaseUNet
+
     network = PhaseUNet(int(payload["base_channels"]), int(payload["levels"]))
     state = {
         name: tensor.float() if tensor.is_floating_point() else tensor
@@ -87,11 +93,6 @@ def load_network(path: Path | str | None = None, device: str = "cpu") -> PhaseUN
 
 
 def training_record(path: Path | str | None = None) -> dict[str, Any]:
-    """The training record stored with the weights (data settings, epochs, losses)."""
-    require_torch()
-    import torch
-
-    payload = torch.load(
-        Path(path) if path is not None else SHIPPED_WEIGHTS, map_location="cpu", weights_only=True
-    )
-    return dict(payload["record"])
+    """The training record stored with the weights (data settings, epochs, losses); errors as
+    :func:`load_network`'s."""
+    return dict(_read(path)[1]["record"])
