@@ -116,20 +116,15 @@ def object_on_pattern_grid(pattern: NetworkPattern, obj: npt.NDArray) -> npt.NDA
     N; the crop's centre, ``s`` voxels from the pattern's centre, multiplies the object by
     exp(-2 pi i s r / N), which is divided out.
     """
-    grid = pattern.grid
-    out = []
-    coordinates = []
-    for n in pattern.pattern_shape:
-        voxel = np.arange(n) - n // 2
-        coordinates.append(grid // 2 + voxel * pattern.crop_vox / n)
-    points = np.meshgrid(*coordinates, indexing="ij")
+    axes = np.meshgrid(*(np.arange(n) - n // 2 for n in pattern.pattern_shape), indexing="ij", sparse=True)
+    shape = pattern.pattern_shape
+    points = [pattern.grid // 2 + r * pattern.crop_vox / n for r, n in zip(axes, shape, strict=True)]
+    points = np.broadcast_arrays(*points)
     values = np.asarray(obj, dtype=np.complex128)
-    for part in (values.real, values.imag):
-        out.append(ndimage.map_coordinates(np.asarray(part, dtype=np.float64), points, order=1, cval=0.0))
-    moved = out[0] + 1j * out[1]
-    ramp = np.zeros(pattern.pattern_shape)
-    for axis, (n, c) in enumerate(zip(pattern.pattern_shape, pattern.centre_vox, strict=True)):
-        shape = [1, 1, 1]
-        shape[axis] = n
-        ramp = ramp + ((c - n // 2) * (np.arange(n) - n // 2) / n).reshape(shape)
+
+    def sample(part: npt.NDArray) -> npt.NDArray:
+        return ndimage.map_coordinates(part, points, order=1, cval=0.0)
+
+    moved = sample(values.real) + 1j * sample(values.imag)
+    ramp = sum((c - n // 2) * r / n for r, n, c in zip(axes, shape, pattern.centre_vox, strict=True))
     return (moved * np.exp(2j * np.pi * ramp)).astype(np.complex64)
