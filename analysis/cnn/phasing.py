@@ -150,7 +150,8 @@ def cnn_phase(
     per_run = sum(step.iterations for step in steps)
     refinements = []
     for i, threshold in enumerate(support_thresholds):
-        support = start.support if i == 0 else shrink_wrap(np.abs(start.obj), sigma=1.0, threshold=threshold)
+        # Made here for every threshold: a ``start`` passed in may carry another one's support.
+        support = shrink_wrap(np.abs(start.obj), sigma=1.0, threshold=threshold)
         offset = i * per_run
         refinements.append(
             phase(
