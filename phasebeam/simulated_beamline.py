@@ -53,7 +53,8 @@ class SimulatedBeamline(contextlib.AbstractContextManager):
                         f"simulated beamline exited with code {self.process.wait()} before it was ready"
                     )
                 if line.startswith("{"):
-                    self.addresses = json.loads(line)
+                    # The Tango servers' own "Ready to accept request" can land on the same line.
+                    self.addresses, _ = json.JSONDecoder().raw_decode(line)
                     return self.addresses
             raise SimulatedBeamlineError(f"simulated beamline not ready within {self.start_timeout_s} s")
         except BaseException:
