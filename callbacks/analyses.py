@@ -38,7 +38,9 @@ class KnifeEdgeSpectrum:
         self.edge_key = edge_key
         self._energy_ev = energy_ev
         self._focal_length_m = focal_length_m
-        self.start({})
+        self.energy_ev, self.focal_length_m = energy_ev, focal_length_m
+        self.edges_um: list[float] = []
+        self.means: list[float] = []
 
     def start(self, start_doc: Mapping[str, Any]) -> None:
         self.energy_ev = self._energy_ev or start_doc.get("energy_ev")

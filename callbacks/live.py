@@ -12,15 +12,23 @@ when the run stops:
   and ``<analysis>.png`` (its figure, drawn headless with matplotlib's Agg backend);
 * a container ``<run uid>-<analysis>`` in Tiled (when a client is given), with the arrays and,
   in its metadata, the scalars, the raw run's uid and the analysis's name.
+
+Every run gets its own copy of the analysis and its own worker, so a long final reconstruction
+of one run never holds up the start of the next. An analysis that raises is logged, fed no
+further frames, and published as failed (``status`` and ``error`` in the file's attributes and
+the Tiled metadata); the scan and its data go on unaffected. Listeners given as ``on_final``
+receive each run's start document and final result after a successful publication (the wiring
+stores calibrations that way).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,7 +65,11 @@ class FrameItem:
 
 
 class LiveAnalysis(Protocol):
-    """What a live analysis provides. ``add`` runs in the worker thread, one frame at a time."""
+    """What a live analysis provides. ``add`` runs in the worker thread, one frame at a time.
+
+    Each run works on a shallow copy of the analysis given to :class:`LiveCallback`, so ``start``
+    must make every per-run attribute anew rather than change one in place.
+    """
 
     name: str
 
@@ -82,18 +94,41 @@ class _FrameRef:
 #: A frame to read and analyse: (where it is, seq_num, the event's other data, event time).
 _Pending = tuple[_FrameRef, int, dict[str, Any], float]
 
+#: Called with a run's start document and its final result.
+FinalListener = Callable[[Mapping[str, Any], dict[str, Any]], None]
+
+
+class _RunFeed:
+    """One run's documents, frame queue, analysis and worker."""
+
+    def __init__(self, start: Mapping[str, Any], analysis: LiveAnalysis) -> None:
+        self.start = dict(start)
+        self.uid: str = self.start.get("uid", "no-run")
+        self.analysis = analysis
+        self.descriptors: dict[str, Any] = {}
+        self.resources: dict[str, tuple[Path, str]] = {}
+        self.frames_by_seq: dict[int, _FrameRef] = {}
+        self.events_by_seq: dict[int, tuple[dict[str, Any], float]] = {}
+        self.queue: queue.Queue[_Pending | None] = queue.Queue()
+        self.worker: threading.Thread | None = None
+        self.failure: BaseException | None = None
+
 
 class LiveCallback(DocumentRouter):
     """Feed one detector's frames of each run to ``analysis`` and publish its results.
 
     Args:
-        analysis: the live analysis.
+        analysis: the live analysis; each run works on a shallow copy of it, and ``analysis``
+            is then the latest run's copy.
         detector: the detector's data key (its name, e.g. ``"camera"``).
         output_dir: folder for the result files; a sub-folder per run.
         tiled_client: a writable Tiled container for the derived results, or None.
         publish_period_s: the least time between two publications of the results (s).
         figure_period_s: the least time between two drawings of the figure (s).
         stream: the event stream that holds the frames.
+        on_final: called in the worker with the start document and the final result of every
+            run whose analysis succeeded.
+        accepts: which runs to analyse, from their start document (default every run).
     """
 
     def __init__(
@@ -105,6 +140,8 @@ class LiveCallback(DocumentRouter):
         publish_period_s: float = 1.0,
         figure_period_s: float = 5.0,
         stream: str = "primary",
+        on_final: Sequence[FinalListener] = (),
+        accepts: Callable[[Mapping[str, Any]], bool] | None = None,
     ) -> None:
         super().__init__()
         if publish_period_s < 0 or figure_period_s < 0:
@@ -112,53 +149,64 @@ class LiveCallback(DocumentRouter):
                 f"publish_period_s={publish_period_s} and figure_period_s={figure_period_s} must be >= 0 s"
             )
         self.figure_period_s = figure_period_s
-        self._last_figure = -float("inf")
+        self._template = analysis
         self.analysis = analysis
         self.detector = detector
         self.output_dir = Path(output_dir)
         self.tiled_client = tiled_client
         self.publish_period_s = publish_period_s
         self.stream = stream
+        self.on_final = list(on_final)
+        self.accepts = accepts
         #: Seconds from each frame's event to the publication that first included it.
         self.latencies_s: list[float] = []
-        #: Files written and Tiled keys made, per run uid.
+        #: Seconds from each run's stop document to its final publication.
+        self.final_latencies_s: dict[str, float] = {}
+        #: Files written, Tiled keys made and the status ("ok" or "failed"), per run uid.
         self.published: dict[str, dict[str, Any]] = {}
         self.errors: list[BaseException] = []
-        self._queue: queue.Queue[_Pending | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
-        self._reset()
-
-    def _reset(self) -> None:
-        self._start: dict[str, Any] = {}
-        self._descriptors: dict[str, Any] = {}
-        self._resources: dict[str, tuple[Path, str]] = {}
-        self._frames_by_seq: dict[int, _FrameRef] = {}
-        self._events_by_seq: dict[int, tuple[dict[str, Any], float]] = {}
+        self._feed: _RunFeed | None = None
+        self._workers: list[threading.Thread] = []
 
     # --- RunEngine thread: file the documents, queue the frames ----------------------------
 
     def start(self, doc):
-        self.wait()  # a previous run's publication finishes first
-        self._reset()
-        self._start = dict(doc)
-        self.analysis.start(doc)
-        self._worker = threading.Thread(target=self._work, name=f"live-{self.analysis.name}", daemon=True)
-        self._worker.start()
+        self._feed = None
+        if self.accepts is not None and not self.accepts(doc):
+            return doc
+        analysis = copy.copy(self._template)
+        feed = _RunFeed(doc, analysis)
+        try:
+            analysis.start(doc)
+        except Exception as error:
+            log.exception("live analysis %s could not start on run %s", analysis.name, feed.uid)
+            feed.failure = error
+            self.errors.append(error)
+        self.analysis = analysis
+        self._feed = feed
+        feed.worker = threading.Thread(
+            target=self._work, args=(feed,), name=f"live-{analysis.name}-{feed.uid[:8]}", daemon=True
+        )
+        self._workers = [w for w in self._workers if w.is_alive()] + [feed.worker]
+        feed.worker.start()
         return doc
 
     def descriptor(self, doc):
-        if doc.get("name") == self.stream:
-            self._descriptors[doc["uid"]] = doc
+        if self._feed is not None and doc.get("name") == self.stream:
+            self._feed.descriptors[doc["uid"]] = doc
         return doc
 
     def stream_resource(self, doc):
-        if doc.get("data_key") == self.detector:
-            self._resources[doc["uid"]] = (_path_of(doc["uri"]), doc["parameters"]["dataset"])
+        if self._feed is not None and doc.get("data_key") == self.detector:
+            self._feed.resources[doc["uid"]] = (_path_of(doc["uri"]), doc["parameters"]["dataset"])
         return doc
 
     def stream_datum(self, doc):
-        resource = self._resources.get(doc["stream_resource"])
-        descriptor = self._descriptors.get(doc["descriptor"])
+        feed = self._feed
+        if feed is None:
+            return doc
+        resource = feed.resources.get(doc["stream_resource"])
+        descriptor = feed.descriptors.get(doc["descriptor"])
         if resource is None or descriptor is None:
             return doc
         indices = range(doc["indices"]["start"], doc["indices"]["stop"])
@@ -168,90 +216,141 @@ class LiveCallback(DocumentRouter):
         for index, seq_num in zip(indices, seq_nums, strict=True):
             ref = _FrameRef(resource[0], resource[1], index)
             if not has_events:
-                self._queue.put((ref, seq_num, {}, time.time()))
-            elif seq_num in self._events_by_seq:
-                data, event_time = self._events_by_seq.pop(seq_num)
-                self._queue.put((ref, seq_num, data, event_time))
+                feed.queue.put((ref, seq_num, {}, time.time()))
+            elif seq_num in feed.events_by_seq:
+                data, event_time = feed.events_by_seq.pop(seq_num)
+                feed.queue.put((ref, seq_num, data, event_time))
             else:
-                self._frames_by_seq[seq_num] = ref
+                feed.frames_by_seq[seq_num] = ref
         return doc
 
     def event(self, doc):
-        if doc["descriptor"] not in self._descriptors:
+        feed = self._feed
+        if feed is None or doc["descriptor"] not in feed.descriptors:
             return doc
         data = {key: value for key, value in doc["data"].items() if key != self.detector}
-        ref = self._frames_by_seq.pop(doc["seq_num"], None)
+        ref = feed.frames_by_seq.pop(doc["seq_num"], None)
         if ref is None:
-            self._events_by_seq[doc["seq_num"]] = (data, doc["time"])
+            feed.events_by_seq[doc["seq_num"]] = (data, doc["time"])
         else:
-            self._queue.put((ref, doc["seq_num"], data, doc["time"]))
+            feed.queue.put((ref, doc["seq_num"], data, doc["time"]))
         return doc
 
     def stop(self, doc):
-        self._queue.put(None)
+        if self._feed is not None:
+            self._feed.queue.put(None)
+            self._feed = None
         return doc
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the current run's frames are analysed and its final results published."""
-        if self._worker is not None:
-            self._worker.join(timeout)
-            if self._worker.is_alive():
+        """Block until every run's frames are analysed and its final results published."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for worker in self._workers:
+            worker.join(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+            if worker.is_alive():
                 raise TimeoutError(f"live analysis {self.analysis.name!r} still busy after {timeout} s")
-            self._worker = None
+        self._workers = []
 
-    # --- worker thread ------------------------------------------------------------------
+    # --- worker threads, one per run -------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, feed: _RunFeed) -> None:
         last_publish = 0.0
         unpublished: list[float] = []
         while True:
             entry: _Pending | None = None
             try:
-                entry = self._queue.get(timeout=max(self.publish_period_s, 0.05))
+                entry = feed.queue.get(timeout=max(self.publish_period_s, 0.05))
                 if entry is None:
                     break
             except queue.Empty:
                 pass
-            if entry is not None:
+            if entry is not None and feed.failure is None:
                 ref, seq_num, data, event_time = entry
                 try:
                     frame = _read_frame(ref)
-                    self.analysis.add(FrameItem(frame, seq_num, data, event_time))
+                    feed.analysis.add(FrameItem(frame, seq_num, data, event_time))
                     unpublished.append(event_time)
                 except Exception as error:
-                    log.exception("live analysis %s failed on frame %s", self.analysis.name, seq_num)
-                    self.errors.append(error)
-            if unpublished and time.monotonic() - last_publish >= self.publish_period_s:
-                self._publish(final=False, frame_times=unpublished)
+                    log.exception("live analysis %s failed on frame %s", feed.analysis.name, seq_num)
+                    self._fail(feed, error)
+            due = time.monotonic() - last_publish >= self.publish_period_s
+            if feed.failure is None and unpublished and due:
+                self._publish(feed, final=False, frame_times=unpublished)
                 unpublished = []
                 last_publish = time.monotonic()
-        self._publish(final=True, frame_times=unpublished)
+        stopped = time.monotonic()
+        if feed.failure is None:
+            result = self._publish(feed, final=True, frame_times=unpublished)
+            if result is not None:
+                self._tell_listeners(feed, result)
+        if feed.failure is not None:
+            self._publish_failure(feed)
+        self.final_latencies_s[feed.uid] = time.monotonic() - stopped
 
-    def _publish(self, final: bool, frame_times: list[float]) -> None:
-        uid = self._start.get("uid", "no-run")
+    def _fail(self, feed: _RunFeed, error: BaseException) -> None:
+        feed.failure = error
+        self.errors.append(error)
+
+    def _publish(self, feed: _RunFeed, final: bool, frame_times: list[float]) -> dict[str, Any] | None:
+        name = feed.analysis.name
         try:
-            result = self.analysis.result(final)
-            folder = self.output_dir / uid
+            result = feed.analysis.result(final)
+            folder = self.output_dir / feed.uid
             folder.mkdir(parents=True, exist_ok=True)
-            h5_path = folder / f"{self.analysis.name}.h5"
-            _write_h5(h5_path, result, self._start, self.analysis.name)
-            record = self.published.setdefault(uid, {})
-            record.update(h5=h5_path, final=final)
-            if final or time.monotonic() - self._last_figure >= self.figure_period_s:
-                png_path = folder / f"{self.analysis.name}.png"
+            h5_path = folder / f"{name}.h5"
+            _write_h5(h5_path, result, feed.start, name, {"status": "ok", "final": final})
+            record = self.published.setdefault(feed.uid, {})
+            record.update(h5=h5_path, final=final, status="ok")
+            if final or time.monotonic() - self._last_figure_of(feed) >= self.figure_period_s:
+                png_path = folder / f"{name}.png"
                 figure = Figure(figsize=(8, 4), layout="constrained")
-                self.analysis.draw(figure)
+                feed.analysis.draw(figure)
                 figure.savefig(png_path, dpi=100)
                 record["png"] = png_path
-                self._last_figure = time.monotonic()
+                record["figure_time"] = time.monotonic()
             if final and self.tiled_client is not None:
-                record["tiled_key"] = _write_tiled(self.tiled_client, uid, self.analysis.name, result)
+                record["tiled_key"] = _write_tiled(
+                    self.tiled_client, feed.uid, name, result, {"status": "ok"}
+                )
         except Exception as error:
-            log.exception("publishing %s failed", self.analysis.name)
-            self.errors.append(error)
-            return
+            log.exception("live analysis %s failed to publish run %s", name, feed.uid)
+            self._fail(feed, error)
+            return None
         now = time.time()
         self.latencies_s.extend(now - t for t in frame_times)
+        return result
+
+    def _last_figure_of(self, feed: _RunFeed) -> float:
+        return self.published.get(feed.uid, {}).get("figure_time", -float("inf"))
+
+    def _publish_failure(self, feed: _RunFeed) -> None:
+        """The failure where the results would have gone: the file and Tiled say what went wrong."""
+        name = feed.analysis.name
+        error = f"{type(feed.failure).__name__}: {feed.failure}"
+        record = self.published.setdefault(feed.uid, {})
+        record.update(status="failed", error=error, final=True)
+        try:
+            folder = self.output_dir / feed.uid
+            folder.mkdir(parents=True, exist_ok=True)
+            h5_path = folder / f"{name}.h5"
+            _write_h5(h5_path, {}, feed.start, name, {"status": "failed", "error": error, "final": True})
+            record["h5"] = h5_path
+            record.pop("png", None)
+            (folder / f"{name}.png").unlink(missing_ok=True)
+            if self.tiled_client is not None:
+                record["tiled_key"] = _write_tiled(
+                    self.tiled_client, feed.uid, name, {}, {"status": "failed", "error": error}
+                )
+        except Exception:
+            log.exception("could not publish the failure of %s on run %s", name, feed.uid)
+
+    def _tell_listeners(self, feed: _RunFeed, result: dict[str, Any]) -> None:
+        for listener in self.on_final:
+            try:
+                listener(feed.start, result)
+            except Exception as error:
+                log.exception("a listener of %s failed on run %s", feed.analysis.name, feed.uid)
+                self.errors.append(error)
 
 
 def _path_of(uri: str) -> Path:
@@ -283,9 +382,12 @@ def _scalars(result: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if np.ndim(v) == 0 and not isinstance(v, bytes)}
 
 
-def _write_h5(path: Path, result: Mapping[str, Any], start: Mapping[str, Any], name: str) -> None:
+def _write_h5(
+    path: Path, result: Mapping[str, Any], start: Mapping[str, Any], name: str, status: Mapping[str, Any]
+) -> None:
     temporary = path.with_suffix(".h5.tmp")
     with h5py.File(temporary, "w") as f:
+        f.attrs.update(status)
         f.attrs["analysis"] = name
         f.attrs["raw_uid"] = start.get("uid", "")
         f.attrs["plan_name"] = start.get("plan_name", "")
@@ -297,9 +399,16 @@ def _write_h5(path: Path, result: Mapping[str, Any], start: Mapping[str, Any], n
     temporary.replace(path)  # readers never see a half-written file
 
 
-def _write_tiled(client: Any, uid: str, name: str, result: Mapping[str, Any]) -> str:
+def _write_tiled(
+    client: Any, uid: str, name: str, result: Mapping[str, Any], status: Mapping[str, Any]
+) -> str:
     key = f"{uid}-{name}"
-    metadata = {"raw_uid": uid, "analysis": name, **{k: _plain(v) for k, v in _scalars(result).items()}}
+    metadata = {
+        "raw_uid": uid,
+        "analysis": name,
+        **status,
+        **{k: _plain(v) for k, v in _scalars(result).items()},
+    }
     container = client.create_container(key=key, metadata=metadata)
     for array_key, value in result.items():
         if np.ndim(value) > 0:

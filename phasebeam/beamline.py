@@ -60,6 +60,8 @@ SIMULATED_ROLES: dict[str, str] = {
 #: Zone plate of seed 004: 300 um diameter, 30 nm outermost zone.
 ZONE_PLATE_DIAMETER_M = 300e-6
 ZONE_PLATE_OUTER_ZONE_M = 30e-9
+#: The simulated microscope camera's pixel at the sample plane (m).
+SIMULATED_CAMERA_PIXEL_M = 100e-9
 #: Sample-to-camera distance of the simulated microscope (m); the refocus rule uses it.
 SIMULATED_SAMPLE_TO_CAMERA_M = 1.3
 

@@ -66,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
         "--backend", default="numpy", choices=["numpy", "cupy", "auto"], help="bcmi: array backend"
     )
 
+    from .live_service import add_arguments as add_live_arguments
+
+    add_live_arguments(commands)
+
     reconstruct = commands.add_parser("reconstruct", help="reconstruct from files")
     methods = reconstruct.add_subparsers(dest="method", metavar="METHOD")
     cdi = methods.add_parser(
@@ -154,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
         run_demo(settings, seed=args.seed)
         return 0
+    if args.command == "live":
+        from .live_service import run_live
+
+        return run_live(args)
     if args.command == "reconstruct" and args.method == "cdi":
         from .reconstruct import reconstruct_cdi
 

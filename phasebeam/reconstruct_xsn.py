@@ -28,7 +28,14 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     tomo.add_argument("--out", required=True, help="output HDF5 file")
     tomo.add_argument("--run", metavar="UID", help="read the pairs of this tomography run from Tiled instead")
     tomo.add_argument(
-        "--optics", help="optics file for --run (pixel_size_m, wavelength_m, ... as in a pair file)"
+        "--optics",
+        help="optics file for --run (pixel_size_m, wavelength_m, ... as in a pair file); default: the "
+        "stored knife-edge calibration of the data folder",
+    )
+    tomo.add_argument(
+        "--calibration",
+        metavar="UID",
+        help="use the stored calibration of this knife_edge_calibration run (default the most recent)",
     )
     tomo.add_argument(
         "--flat-run", metavar="UID", help="run of empty-field frames (sample out) to divide --run's frames by"
@@ -135,6 +142,23 @@ def _pairs_from_tiled(args: argparse.Namespace):
     return images_0, images_180, angles, flat
 
 
+def _stored_optics(args: argparse.Namespace):
+    """The optics of the data folder's knife-edge calibration (``--calibration`` or the latest),
+    checked against the run's energy, as the live reconstruction uses them."""
+    from .calibrations import CalibrationStore
+    from .live_analyses import stored_xsn_optics
+    from .settings import Settings
+    from .storage import Storage
+
+    settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
+    with Storage(settings) as storage:
+        start = dict(storage.runs[args.run].metadata["start"])
+    store = CalibrationStore(settings.calibrations_dir)
+    optics, calibration = stored_xsn_optics(store, start, args.calibration)
+    print(f"optics from the stored {calibration.describe()}")
+    return optics
+
+
 def _global_offset(images_0, images_180, angles, optics, flats: dict, options: dict, search_px: float):
     from tqdm import tqdm
 
@@ -185,10 +209,8 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
         if args.flat_run is not None and args.run is None:
             raise ValueError("--flat-run goes with --run; a stack file holds its own flat_0 and flat_180")
         if args.run is not None:
-            if args.optics is None:
-                raise ValueError("--run needs --optics FILE with the microscope's optics")
-            optics = read_optics(args.optics)
             images_0, images_180, angles, flat = _pairs_from_tiled(args)
+            optics = read_optics(args.optics) if args.optics else _stored_optics(args)
             flats: dict = {"flat_0": flat, "flat_180": flat}
             psf = None
         else:
@@ -209,7 +231,7 @@ def reconstruct_xsn_tomography(args: argparse.Namespace) -> int:
         assert images_0 is not None and images_180 is not None
         if angles.shape != (images_0.shape[0],):
             raise ValueError(f"angles_deg has {angles.shape} for {images_0.shape[0]} pairs")
-    except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
+    except (ValueError, LookupError, FileNotFoundError, OSError) as exc:
         return refuse(exc)
     start = time.perf_counter()
     if args.refine_offset:

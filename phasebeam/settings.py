@@ -3,7 +3,8 @@
 Every setting has a command-line option; the environment gives defaults:
 
 * ``PHASEBEAM_DATA_DIR``: data folder (default ``./phasebeam-data``): ``frames/`` holds the
-  detectors' HDF5 files, ``tiled/`` the embedded Tiled server's SQLite catalog and storage.
+  detectors' HDF5 files, ``tiled/`` the embedded Tiled server's SQLite catalog and storage,
+  ``calibrations/`` the stored calibrations.
 * ``PHASEBEAM_TILED_URI``: an existing Tiled server to write to instead of the embedded one.
 * ``PHASEBEAM_TILED_API_KEY``: its API key.
 """
@@ -29,6 +30,11 @@ class Settings:
     @property
     def tiled_dir(self) -> Path:
         return self.data_dir / "tiled"
+
+    @property
+    def calibrations_dir(self) -> Path:
+        """Where live analyses store calibrations that later reconstructions find (modulator, I_k)."""
+        return self.data_dir / "calibrations"
 
     @classmethod
     def from_environment(

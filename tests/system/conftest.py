@@ -10,6 +10,7 @@ from bluesky.run_engine import call_in_bluesky_event_loop
 from event_model import DocumentNames, schema_validators
 
 from phasebeam.beamline import Beamline, build_beamline, connect_beamline, simulated_addresses
+from phasebeam.live_analyses import energy_in_start_document
 from phasebeam.plans.common import prepare_exposure
 from phasebeam.settings import Settings
 from phasebeam.simulated_beamline import SimulatedBeamline
@@ -62,6 +63,14 @@ def RE_tiled(RE, storage):
     for token in tokens:
         RE.unsubscribe(token)
     assert invalid == [], invalid[:3]
+
+
+@pytest.fixture
+def RE_energy(RE_tiled, beamline):
+    """RE_tiled, with the energy in every start document as the beamline's wiring does."""
+    RE_tiled.preprocessors.append(energy_in_start_document(beamline.energy))
+    yield RE_tiled
+    RE_tiled.preprocessors.pop()
 
 
 @pytest.fixture
