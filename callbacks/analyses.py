@@ -97,7 +97,7 @@ class RockingCurveLive:
 
     def __init__(self, angle_key: str = "diffractometer-eta") -> None:
         self.angle_key = angle_key
-        self.start({})
+        RockingCurveLive.start(self, {})  # not a subclass's start, which may need a run's keys
 
     def start(self, start_doc: Mapping[str, Any]) -> None:
         self.angles: list[float] = []

@@ -60,6 +60,9 @@ SIMULATED_ROLES: dict[str, str] = {
 #: Zone plate of seed 004: 300 um diameter, 30 nm outermost zone.
 ZONE_PLATE_DIAMETER_M = 300e-6
 ZONE_PLATE_OUTER_ZONE_M = 30e-9
+#: The simulated far-field detector (an Eiger at seed 001's distance): pixel (m), distance (m).
+SIMULATED_EIGER_PIXEL_M = 75e-6
+SIMULATED_EIGER_DISTANCE_M = 5.35
 #: The simulated microscope camera's pixel at the sample plane (m).
 SIMULATED_CAMERA_PIXEL_M = 100e-9
 #: Sample-to-camera distance of the simulated microscope (m); the refocus rule uses it.

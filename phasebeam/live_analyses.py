@@ -22,11 +22,18 @@ import bluesky.preprocessors as bpp
 from phasebeam.analysis.optics import wavelength_m
 from phasebeam.analysis.xsn.optics import XsnOptics
 from phasebeam.analysis.xsn.pair_file import read_optics, write_optics
-from phasebeam.callbacks.analyses import RockingCurveLive, SnakeAccumulator
+from phasebeam.callbacks.analyses import SnakeAccumulator
+from phasebeam.callbacks.bragg_live import BcdiSettings, RockingScanReconstruction
 from phasebeam.callbacks.live import FinalListener, LiveCallback
 from phasebeam.callbacks.xsn_live import KnifeEdgeXsnOptics, XsnTomographyLive, optics_of_result
 
-from .beamline import SIMULATED_CAMERA_PIXEL_M, ZONE_PLATE_DIAMETER_M, ZONE_PLATE_OUTER_ZONE_M
+from .beamline import (
+    SIMULATED_CAMERA_PIXEL_M,
+    SIMULATED_EIGER_DISTANCE_M,
+    SIMULATED_EIGER_PIXEL_M,
+    ZONE_PLATE_DIAMETER_M,
+    ZONE_PLATE_OUTER_ZONE_M,
+)
 from .calibrations import XSN_OPTICS, Calibration, CalibrationError, CalibrationStore
 
 
@@ -129,6 +136,7 @@ def live_callbacks(
     store: CalibrationStore,
     microscope: Microscope | None = None,
     publish_period_s: float = 1.0,
+    bcdi: BcdiSettings | None = None,
 ) -> dict[str, LiveCallback]:
     """One live callback per analysis, by analysis name; subscribe them all to the RunEngine.
 
@@ -137,6 +145,7 @@ def live_callbacks(
         derived: the writable Tiled container for derived results, or None.
         store: the calibrations (read and written).
         microscope: the XSN microscope's constants.
+        bcdi: how rocking scans are phased when their metadata does not say.
         publish_period_s: the least time between two publications of a result (s).
     """
     scope = microscope or Microscope()
@@ -166,7 +175,7 @@ def live_callbacks(
             accepts=_plan_is("tomography_0_180"),
         ),
         LiveCallback(
-            RockingCurveLive(),
+            RockingScanReconstruction(SIMULATED_EIGER_PIXEL_M, SIMULATED_EIGER_DISTANCE_M, bcdi),
             "eiger",
             output_dir,
             derived,
