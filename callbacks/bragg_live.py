@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from phasebeam.analysis.cdi.rocking_scan import reconstruct_rocking_scan, rockin
 from phasebeam.analysis.optics import wavelength_m
 
 from .analyses import RockingCurveLive
+from .run_settings import overridden
 
 
 @dataclass(frozen=True)
@@ -40,15 +41,6 @@ class BcdiSettings:
     keep: int = 3
     seed: int = 0
     crop_px: int = 64
-
-    def overridden(self, phasing: Mapping[str, Any] | None) -> BcdiSettings:
-        if not phasing:
-            return self
-        unknown = set(phasing) - set(self.__dataclass_fields__)
-        if unknown:
-            known = sorted(self.__dataclass_fields__)
-            raise ValueError(f"phasing has unknown keys {sorted(unknown)}; known: {known}")
-        return replace(self, **phasing)
 
 
 def d_spacing_m(energy_ev: float, bragg_angle_deg: float) -> float:
@@ -90,7 +82,7 @@ class RockingScanReconstruction(RockingCurveLive):
         missing = [key for key in ("energy_ev", "bragg_angle_deg") if key not in start_doc]
         if missing:
             raise ValueError(f"the start document lacks {missing}: the voxel size cannot be known")
-        self.run_settings = self.settings.overridden(start_doc.get("phasing"))
+        self.run_settings = overridden(self.settings, start_doc.get("phasing"))
         self.energy_ev = float(start_doc["energy_ev"])
         self.d_spacing_m = d_spacing_m(self.energy_ev, float(start_doc["bragg_angle_deg"]))
 

@@ -109,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     from .reconstruct_bcmi import add_arguments as add_bcmi_arguments
     from .reconstruct_eximres import add_arguments as add_eximres_arguments
     from .reconstruct_rocking import add_arguments as add_rocking_arguments
+    from .reconstruct_snake import add_arguments as add_snake_arguments
     from .reconstruct_xedm import add_arguments as add_xedm_arguments
     from .reconstruct_xsn import add_arguments
     from .xsn_calibration import add_arguments as add_optics_arguments
@@ -117,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     add_optics_arguments(methods)
     add_bcmi_arguments(methods)
     add_rocking_arguments(methods)
+    add_snake_arguments(methods)
     add_xedm_arguments(methods)
     add_eximres_arguments(methods)
     return parser
@@ -172,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         from .reconstruct_rocking import reconstruct_rocking_run
 
         return reconstruct_rocking_run(args)
+    if args.command == "reconstruct" and args.method == "snake":
+        from .reconstruct_snake import reconstruct_snake_run
+
+        return reconstruct_snake_run(args)
     if args.command == "reconstruct" and args.method == "ptycho":
         from .reconstruct_bcmi import reconstruct_ptycho_file
 

@@ -18,13 +18,14 @@ from typing import Any
 
 import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
+import numpy.typing as npt
 
 from phasebeam.analysis.optics import wavelength_m
 from phasebeam.analysis.xsn.optics import XsnOptics
 from phasebeam.analysis.xsn.pair_file import read_optics, write_optics
-from phasebeam.callbacks.analyses import SnakeAccumulator
 from phasebeam.callbacks.bragg_live import BcdiSettings, RockingScanReconstruction
 from phasebeam.callbacks.live import FinalListener, LiveCallback
+from phasebeam.callbacks.xedm_live import XedmLive, XedmSettings
 from phasebeam.callbacks.xsn_live import KnifeEdgeXsnOptics, XsnTomographyLive, optics_of_result
 
 from .beamline import (
@@ -137,6 +138,8 @@ def live_callbacks(
     microscope: Microscope | None = None,
     publish_period_s: float = 1.0,
     bcdi: BcdiSettings | None = None,
+    eiger_mask: npt.ArrayLike | None = None,
+    xedm: XedmSettings | None = None,
 ) -> dict[str, LiveCallback]:
     """One live callback per analysis, by analysis name; subscribe them all to the RunEngine.
 
@@ -146,6 +149,9 @@ def live_callbacks(
         store: the calibrations (read and written).
         microscope: the XSN microscope's constants.
         bcdi: how rocking scans are phased when their metadata does not say.
+        eiger_mask: the far-field detector's mask (non-zero: unmeasured); without it, snake
+            scans get no live XEDM.
+        xedm: how snake scans are phased when their metadata does not say.
         publish_period_s: the least time between two publications of a result (s).
     """
     scope = microscope or Microscope()
@@ -182,13 +188,16 @@ def live_callbacks(
             publish_period_s,
             accepts=_plan_is("rocking_scan"),
         ),
-        LiveCallback(
-            SnakeAccumulator(),
-            "eiger",
-            output_dir,
-            derived,
-            publish_period_s,
-            accepts=_plan_is("snake_scan"),
-        ),
     ]
+    if eiger_mask is not None:
+        made.append(
+            LiveCallback(
+                XedmLive(eiger_mask, SIMULATED_EIGER_PIXEL_M, SIMULATED_EIGER_DISTANCE_M, xedm),
+                "eiger",
+                output_dir,
+                derived,
+                publish_period_s,
+                accepts=_plan_is("snake_scan"),
+            )
+        )
     return {callback.analysis.name: callback for callback in made}

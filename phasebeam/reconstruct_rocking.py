@@ -46,6 +46,7 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
     from phasebeam.analysis.cxi import write_reconstruction
     from phasebeam.analysis.optics import wavelength_m
     from phasebeam.callbacks.bragg_live import BcdiSettings, d_spacing_m
+    from phasebeam.callbacks.run_settings import overridden
 
     from .settings import Settings
     from .storage import Storage
@@ -65,7 +66,7 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
             for key in ("recipe", "runs", "keep", "seed", "crop_px")
             if getattr(args, key) is not None
         }
-        phasing = BcdiSettings().overridden(start.get("phasing")).overridden(given)
+        phasing = overridden(overridden(BcdiSettings(), start.get("phasing")), given, "the options")
         energy_ev = float(start["energy_ev"])
         d_spacing = d_spacing_m(energy_ev, float(start["bragg_angle_deg"]))
         scan = rocking_intensity(frames.frames, frames.positions[args.angle_field], phasing.crop_px)

@@ -12,6 +12,16 @@ import sys
 import time
 
 
+def simulated_eiger_mask(energy_ev: float = 8000.0):
+    """The simulated far-field detector's unmeasured pixels in membrane (XEDM) frames."""
+    from phasebeam.simulators.world import World
+    from phasebeam.simulators.xedm import membrane_detector_mask
+
+    world = World()
+    config = world.detectors["eiger"]
+    return membrane_detector_mask(world.membrane, config.shape, config.pixel_m, config.distance_m, energy_ev)
+
+
 class SimulatedBeamlineError(RuntimeError):
     """The simulated beamline did not start."""
 

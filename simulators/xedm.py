@@ -308,6 +308,13 @@ def membrane_rate(
     return rate
 
 
+def membrane_detector_mask(
+    membrane: EnsembleMembrane, shape: tuple[int, int], pixel_m: float, distance_m: float, energy_ev: float
+) -> npt.NDArray[np.bool_]:
+    """The pixels that :func:`membrane_rate` never fills (module gaps, beamstop and its arm)."""
+    return _rate_setup(membrane, shape, pixel_m, distance_m, round(energy_ev, 3)).mask
+
+
 @lru_cache(maxsize=8)
 def _rate_setup(
     membrane: EnsembleMembrane, shape: tuple[int, int], pixel_m: float, distance_m: float, energy_ev: float
