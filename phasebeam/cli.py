@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     from .reconstruct_bcmi import add_arguments as add_bcmi_arguments
     from .reconstruct_eximres import add_arguments as add_eximres_arguments
+    from .reconstruct_modulator import add_arguments as add_modulator_arguments
     from .reconstruct_rocking import add_arguments as add_rocking_arguments
     from .reconstruct_snake import add_arguments as add_snake_arguments
     from .reconstruct_xedm import add_arguments as add_xedm_arguments
@@ -118,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     add_optics_arguments(methods)
     add_bcmi_arguments(methods)
     add_rocking_arguments(methods)
+    add_modulator_arguments(methods)
     add_snake_arguments(methods)
     add_xedm_arguments(methods)
     add_eximres_arguments(methods)
@@ -178,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         from .reconstruct_snake import reconstruct_snake_run
 
         return reconstruct_snake_run(args)
+    if args.command == "reconstruct" and args.method == "modulator":
+        from .reconstruct_modulator import reconstruct_modulator_run
+
+        return reconstruct_modulator_run(args)
     if args.command == "reconstruct" and args.method == "ptycho":
         from .reconstruct_bcmi import reconstruct_ptycho_file
 

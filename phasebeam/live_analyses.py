@@ -25,6 +25,7 @@ from phasebeam.analysis.xsn.optics import XsnOptics
 from phasebeam.analysis.xsn.pair_file import read_optics, write_optics
 from phasebeam.callbacks.bragg_live import BcdiSettings, RockingScanReconstruction
 from phasebeam.callbacks.live import FinalListener, LiveCallback
+from phasebeam.callbacks.ptycho_live import ModulatorCalibrationLive, ModulatorCalibrationSettings
 from phasebeam.callbacks.xedm_live import XedmLive, XedmSettings
 from phasebeam.callbacks.xsn_live import KnifeEdgeXsnOptics, XsnTomographyLive, optics_of_result
 
@@ -35,7 +36,7 @@ from .beamline import (
     ZONE_PLATE_DIAMETER_M,
     ZONE_PLATE_OUTER_ZONE_M,
 )
-from .calibrations import XSN_OPTICS, Calibration, CalibrationError, CalibrationStore
+from .calibrations import MODULATOR, XSN_OPTICS, Calibration, CalibrationError, CalibrationStore
 
 
 def energy_in_start_document(energy: Any):
@@ -104,6 +105,29 @@ def store_xsn_optics(store: CalibrationStore) -> FinalListener:
     return store_result
 
 
+def store_modulator(store: CalibrationStore) -> FinalListener:
+    """Keep a ptychographic calibration run's modulator as the modulator calibration."""
+
+    def store_result(start: Mapping[str, Any], result: dict[str, Any]) -> None:
+        arrays = ("modulator", "probe", "illumination", "positions_m", "origin_px")
+        scalars = ("pixel_m", "phase_shift_rad", "phase_shift_xraydb_rad", "amplitude_ratio", "d1_m")
+
+        def write(f) -> None:
+            for name in arrays:
+                f.create_dataset(name, data=result[name])
+
+        store.save(
+            MODULATOR,
+            start["uid"],
+            float(start["time"]),
+            float(result["energy_ev"]),
+            write,
+            **{name: float(result[name]) for name in scalars},
+        )
+
+    return store_result
+
+
 @dataclass(frozen=True)
 class Microscope:
     """The XSN microscope's constants that the live analyses need.
@@ -140,6 +164,7 @@ def live_callbacks(
     bcdi: BcdiSettings | None = None,
     eiger_mask: npt.ArrayLike | None = None,
     xedm: XedmSettings | None = None,
+    modulator: ModulatorCalibrationSettings | None = None,
 ) -> dict[str, LiveCallback]:
     """One live callback per analysis, by analysis name; subscribe them all to the RunEngine.
 
@@ -152,6 +177,7 @@ def live_callbacks(
         eiger_mask: the far-field detector's mask (non-zero: unmeasured); without it, snake
             scans get no live XEDM.
         xedm: how snake scans are phased when their metadata does not say.
+        modulator: how modulator calibration scans are reconstructed when their metadata does not say.
         publish_period_s: the least time between two publications of a result (s).
     """
     scope = microscope or Microscope()
@@ -161,6 +187,15 @@ def live_callbacks(
         "register": scope.register,
     }
     made = [
+        LiveCallback(
+            ModulatorCalibrationLive(SIMULATED_EIGER_PIXEL_M, SIMULATED_EIGER_DISTANCE_M, modulator),
+            "eiger",
+            output_dir,
+            derived,
+            publish_period_s,
+            accepts=_plan_is("modulator_ptycho_calibration"),
+            on_final=[store_modulator(store)],
+        ),
         LiveCallback(
             KnifeEdgeXsnOptics(
                 scope.pixel_size_m, scope.cutoff_um, scope.zone_plate_diameter_m, scope.outer_zone_m

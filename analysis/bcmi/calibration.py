@@ -16,7 +16,10 @@ import numpy.typing as npt
 from scipy import ndimage
 from scipy.optimize import minimize_scalar
 
+from ..backend import Backend
+from ..cdi.engine import ProgressCallback
 from .propagation import angular_spectrum_transfer, propagate
+from .ptychography import PtychoResult, PtychoSettings, reconstruct_ptycho
 
 
 @dataclass(frozen=True)
@@ -235,3 +238,40 @@ def retrieve_d1(
         options={"xatol": 1e-7},
     )
     return DistanceFit(float(found.x), float(found.fun))
+
+
+@dataclass(frozen=True)
+class ModulatorCalibration:
+    """The ptychographic calibration of a modulator: what a BCMI reconstruction needs of it.
+
+    Attributes:
+        ptycho: the ptychographic reconstruction (modulator, probe, corrected positions...).
+        levels: the modulator's two levels (its phase shift).
+        d1: the sample-to-modulator distance retrieved from the probe.
+    """
+
+    ptycho: PtychoResult
+    levels: ModulatorLevels
+    d1: DistanceFit
+
+
+def calibrate_modulator(
+    frames: npt.NDArray,
+    positions_m: npt.ArrayLike,
+    pixel_m: float,
+    wavelength_m: float,
+    d1_range_m: tuple[float, float] = (0.5e-3, 5e-3),
+    settings: PtychoSettings | None = None,
+    seed: int = 0,
+    backend: Backend | str = "numpy",
+    progress: ProgressCallback | None = None,
+) -> ModulatorCalibration:
+    """rPIE of the scan, then the modulator's levels and d1 in ``d1_range_m`` (seed 001, Appendix A)."""
+    low, high = d1_range_m
+    if not 0 < low < high:
+        raise ValueError(f"d1_range_m must be two increasing distances > 0 m, got {d1_range_m}")
+    result = reconstruct_ptycho(
+        frames, positions_m, pixel_m, settings=settings, seed=seed, backend=backend, progress=progress
+    )
+    levels = modulator_levels(result.modulator, result.illumination)
+    return ModulatorCalibration(result, levels, retrieve_d1(result.probe, pixel_m, wavelength_m, low, high))
