@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from phasebeam.analysis.optics import zone_plate_focal_length_m
 from phasebeam.analysis.xsn.calibration import optics_from_knife_edge
 from phasebeam.analysis.xsn.optics import XsnOptics
+from phasebeam.analysis.xsn.pair_file import OPTICS_FIELDS
 from phasebeam.analysis.xsn.pipeline import reconstruct_pair
 from phasebeam.analysis.xsn.tomography import (
     filtered_back_projection,
@@ -29,26 +30,6 @@ from phasebeam.analysis.xsn.tomography import (
 
 from .analyses import KnifeEdgeSpectrum
 from .live import FrameItem
-
-#: The optics' fields, as they appear in a result and in an optics file.
-OPTICS_KEYS = (
-    "pixel_size_m",
-    "wavelength_m",
-    "pupil_na",
-    "cutoff_frequency_per_m",
-    "illumination_frequency_per_m",
-    "illumination_weight",
-)
-
-
-def optics_of_result(result: Mapping[str, Any]) -> XsnOptics:
-    """The XSN optics in a ``KnifeEdgeXsnOptics`` result."""
-    values = {key: result[key] for key in OPTICS_KEYS}
-    return XsnOptics(
-        **{key: float(values[key]) for key in OPTICS_KEYS[:4]},
-        illumination_frequency_per_m=np.asarray(values["illumination_frequency_per_m"], dtype=np.float64),
-        illumination_weight=np.asarray(values["illumination_weight"], dtype=np.float64),
-    )
 
 
 class KnifeEdgeXsnOptics(KnifeEdgeSpectrum):
@@ -101,7 +82,7 @@ class KnifeEdgeXsnOptics(KnifeEdgeSpectrum):
                 self.zone_plate_diameter_m,
                 self.outer_zone_m,
             )
-            out.update({key: getattr(found.optics, key) for key in OPTICS_KEYS})
+            out.update({key: getattr(found.optics, key) for key in OPTICS_FIELDS})
             out.update(energy_ev=float(self.energy_ev), cutoff_um=self.cutoff_um)
             out["beyond_nyquist_fraction"] = found.beyond_nyquist
         return out

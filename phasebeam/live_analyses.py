@@ -22,12 +22,12 @@ import numpy.typing as npt
 
 from phasebeam.analysis.optics import wavelength_m
 from phasebeam.analysis.xsn.optics import XsnOptics
-from phasebeam.analysis.xsn.pair_file import read_optics, write_optics
+from phasebeam.analysis.xsn.pair_file import optics_from_fields, read_optics, write_optics
 from phasebeam.callbacks.bragg_live import BcdiSettings, RockingScanReconstruction
 from phasebeam.callbacks.live import FinalListener, LiveCallback
 from phasebeam.callbacks.ptycho_live import ModulatorCalibrationLive, ModulatorCalibrationSettings
 from phasebeam.callbacks.xedm_live import XedmLive, XedmSettings
-from phasebeam.callbacks.xsn_live import KnifeEdgeXsnOptics, XsnTomographyLive, optics_of_result
+from phasebeam.callbacks.xsn_live import KnifeEdgeXsnOptics, XsnTomographyLive
 
 from .beamline import (
     SIMULATED_CAMERA_PIXEL_M,
@@ -92,7 +92,7 @@ def store_xsn_optics(store: CalibrationStore) -> FinalListener:
     """Keep a knife-edge run's optics as the XSN calibration."""
 
     def store_result(start: Mapping[str, Any], result: dict[str, Any]) -> None:
-        optics = optics_of_result(result)
+        optics = optics_from_fields(result)
         store.save(
             XSN_OPTICS,
             start["uid"],

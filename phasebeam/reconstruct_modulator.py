@@ -14,7 +14,7 @@ import time
 
 from .beamline import SIMULATED_EIGER_DISTANCE_M, SIMULATED_EIGER_PIXEL_M
 from .command_messages import advance, refuse
-from .reconstruct_xsn import add_tiled_source_arguments, frames_of_runs
+from .reconstruct_xsn import add_tiled_source_arguments, frames_of_runs, start_of_run
 
 
 def add_arguments(methods: argparse._SubParsersAction) -> None:
@@ -51,17 +51,8 @@ def reconstruct_modulator_run(args: argparse.Namespace) -> int:
     )
     from phasebeam.callbacks.run_settings import overridden
 
-    from .settings import Settings
-    from .storage import Storage
-
     try:
-        settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
-        with Storage(settings) as storage:
-            start = dict(storage.runs[args.run].metadata["start"])
-        if start.get("plan_name") != "modulator_ptycho_calibration":
-            raise ValueError(
-                f"run {args.run} is a {start.get('plan_name')!r}, not a modulator_ptycho_calibration"
-            )
+        start = start_of_run(args, "modulator_ptycho_calibration")
         given = {"epochs": args.epochs} if args.epochs is not None else {}
         s = overridden(overridden(ModulatorCalibrationSettings(), start.get("phasing")), given, "the options")
         energy_ev = float(start["energy_ev"])

@@ -15,7 +15,7 @@ import time
 from ._version import __version__
 from .beamline import SIMULATED_EIGER_DISTANCE_M, SIMULATED_EIGER_PIXEL_M
 from .command_messages import advance, refuse
-from .reconstruct_xsn import add_tiled_source_arguments, frames_of_runs
+from .reconstruct_xsn import add_tiled_source_arguments, frames_of_runs, start_of_run
 
 
 def add_arguments(methods: argparse._SubParsersAction) -> None:
@@ -48,15 +48,8 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
     from phasebeam.callbacks.bragg_live import BcdiSettings, d_spacing_m
     from phasebeam.callbacks.run_settings import overridden
 
-    from .settings import Settings
-    from .storage import Storage
-
     try:
-        settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
-        with Storage(settings) as storage:
-            start = dict(storage.runs[args.run].metadata["start"])
-        if start.get("plan_name") != "rocking_scan":
-            raise ValueError(f"run {args.run} is a {start.get('plan_name')!r}, not a rocking_scan")
+        start = start_of_run(args, "rocking_scan")
         (frames,) = frames_of_runs(args, [args.run])
         if args.angle_field not in frames.positions:
             fields = sorted(frames.positions)

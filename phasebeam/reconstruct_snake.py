@@ -12,7 +12,7 @@ import time
 
 from .beamline import SIMULATED_EIGER_DISTANCE_M, SIMULATED_EIGER_PIXEL_M
 from .command_messages import refuse
-from .reconstruct_xsn import add_tiled_source_arguments, frames_of_runs
+from .reconstruct_xsn import add_tiled_source_arguments, frames_of_runs, start_of_run
 
 
 def add_arguments(methods: argparse._SubParsersAction) -> None:
@@ -60,15 +60,8 @@ def reconstruct_snake_run(args: argparse.Namespace) -> int:
     from phasebeam.callbacks.run_settings import overridden
     from phasebeam.callbacks.xedm_live import XedmSettings, phase_accumulated, xedm_result_fields
 
-    from .settings import Settings
-    from .storage import Storage
-
     try:
-        settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
-        with Storage(settings) as storage:
-            start = dict(storage.runs[args.run].metadata["start"])
-        if start.get("plan_name") != "snake_scan":
-            raise ValueError(f"run {args.run} is a {start.get('plan_name')!r}, not a snake_scan")
+        start = start_of_run(args, "snake_scan")
         mask = read_mask(args.mask)
         given = {
             k: getattr(args, k)

@@ -122,6 +122,19 @@ def frames_of_runs(args: argparse.Namespace, uids: list[str]):
         return [read_frames(storage.runs, uid, args.detector) for uid in uids]
 
 
+def start_of_run(args: argparse.Namespace, plan_name: str) -> dict:
+    """The start document of ``args.run``, refused unless the run is a ``plan_name``."""
+    from .settings import Settings
+    from .storage import Storage
+
+    settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
+    with Storage(settings) as storage:
+        start = dict(storage.runs[args.run].metadata["start"])
+    if start.get("plan_name") != plan_name:
+        raise ValueError(f"run {args.run} is a {start.get('plan_name')!r}, not a {plan_name}")
+    return start
+
+
 def _pairs_from_tiled(args: argparse.Namespace):
     """(images_0, images_180, angles_deg, flat) of ``args.run``; flat is the mean of --flat-run or None."""
     import numpy as np

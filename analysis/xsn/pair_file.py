@@ -16,6 +16,7 @@ run) has only the optics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,11 @@ def read_optics(path: str | Path) -> XsnOptics:
     if not path.is_file():
         raise FileNotFoundError(f"no such input file: {path}")
     with h5py.File(path, "r") as f:
-        values = {name: _get(f, name, path) for name in OPTICS_FIELDS}
+        return optics_from_fields({name: _get(f, name, path) for name in OPTICS_FIELDS})
+
+
+def optics_from_fields(values: Mapping[str, Any]) -> XsnOptics:
+    """The optics from a mapping of :data:`OPTICS_FIELDS` (a file's, or a live result's)."""
     scalars = {k: float(np.asarray(values[k])) for k in OPTICS_FIELDS[:4]}
     return XsnOptics(
         **scalars,

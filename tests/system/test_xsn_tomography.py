@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import xraydb
 
+from phasebeam.analysis.xsn.pair_file import OPTICS_FIELDS
 from phasebeam.calibrations import XSN_OPTICS, CalibrationStore
 from phasebeam.callbacks.live import LiveCallback
-from phasebeam.callbacks.xsn_live import OPTICS_KEYS, KnifeEdgeXsnOptics, XsnTomographyLive
+from phasebeam.callbacks.xsn_live import KnifeEdgeXsnOptics, XsnTomographyLive
 from phasebeam.cli import main
 from phasebeam.live_analyses import store_xsn_optics, xsn_optics_for
 from phasebeam.plans.knife_edge import knife_edge_calibration
@@ -115,7 +116,7 @@ def test_live_xsn_calibration_and_tomography_match_the_offline_reconstruction(
     assert f"optics from the stored xsn_optics of run {knife_uid}" in printed
 
     with h5py.File(calibration.path) as live_optics, h5py.File(optics_file) as offline_optics:
-        for name in OPTICS_KEYS:
+        for name in OPTICS_FIELDS:
             assert np.allclose(live_optics[name][()], offline_optics[name][()], rtol=1e-12, atol=0), name
     live = storage.derived[f"{tomo_uid}-xsn_tomography"]
     assert live.metadata["status"] == "ok" and live.metadata["pairs"] == 18
