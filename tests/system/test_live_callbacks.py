@@ -132,3 +132,45 @@ def test_a_slow_analysis_does_not_slow_the_scan(RE, beamline, tmp_path):
     assert abs(change) < 0.10, (without, with_slow)
     # The worker runs 0.5 s per frame behind the scan: the last frame waits for the ones before.
     assert max(live.latencies_s) > 0.5 * frames - np.min(without)
+
+
+class FailingAnalysis:
+    """Raises on its third frame."""
+
+    name = "failing"
+
+    def start(self, start_doc):
+        self.frames = 0
+
+    def add(self, item: FrameItem) -> None:
+        if item.seq_num == 3:
+            raise RuntimeError("deliberate failure on frame 3")
+        self.frames += 1
+
+    def result(self, final):
+        return {"frames": self.frames}
+
+    def draw(self, figure):
+        figure.subplots().bar([0], [self.frames])
+
+
+def test_a_failing_analysis_is_published_as_failed_and_the_scan_keeps_every_frame(
+    RE_tiled, beamline, storage, tmp_path
+):
+    live = LiveCallback(FailingAnalysis(), "camera", tmp_path, storage.derived, publish_period_s=0.2)
+    uid = None
+    token = RE_tiled.subscribe(live)
+    try:
+        (uid,) = RE_tiled(bp.count([beamline.camera], 6))
+    finally:
+        RE_tiled.unsubscribe(token)
+    live.wait(timeout=60)
+    assert [str(e) for e in live.errors] == ["deliberate failure on frame 3"]
+    derived = storage.derived[f"{uid}-failing"]
+    assert derived.metadata["status"] == "failed"
+    assert derived.metadata["error"] == "RuntimeError: deliberate failure on frame 3"
+    with h5py.File(live.published[uid]["h5"]) as f:
+        assert f.attrs["status"] == "failed"
+    # The run itself: all six frames stored in Tiled, each with counts.
+    frames = read_frames(storage.runs, uid, "camera").frames
+    assert frames.shape[0] == 6 and np.all(frames.reshape(6, -1).sum(axis=1) > 0)
