@@ -81,11 +81,19 @@ def test_live_bcdi_of_a_rocking_scan_matches_the_offline_reconstruction(
     found_widths_m = _rms_widths_m(np.abs(live_obj) ** 2, voxel)
     support = derived["support"].read().astype(bool)
     displacement = derived["displacement_m"].read()[support]
+    # Weighted by |rho|^2: the crystal is 3-5 voxels across, and the phase of its faint edge
+    # voxels is noise (one CI run had a single edge voxel at 88 pm).
+    density = np.abs(live_obj[support]) ** 2
+    displacement_rms_m = float(
+        np.sqrt(
+            np.sum(density * (displacement - np.average(displacement, weights=density)) ** 2) / density.sum()
+        )
+    )
     weight = derived.metadata["first_mode_weight"]
     print(
         f"voxel {np.round(voxel * 1e9, 1)} nm; RMS widths {np.round(found_widths_m * 1e9, 1)} nm vs the "
         f"crystal's {np.round(true_widths_m * 1e9, 1)} nm; "
-        f"displacement RMS {np.std(displacement) * 1e12:.2f} pm; "
+        f"displacement RMS (|rho|^2-weighted) {displacement_rms_m * 1e12:.2f} pm; "
         f"first mode {weight:.3f}; FSC {derived.metadata['fsc_resolution_m'] * 1e9:.0f} nm; "
         f"stop to final result {callback.final_latencies_s[uid]:.1f} s"
     )
@@ -95,4 +103,4 @@ def test_live_bcdi_of_a_rocking_scan_matches_the_offline_reconstruction(
     # Widths of |rho|^2 (a uniform ellipsoid: semi-axis / sqrt 5), blurred by ~1 voxel of resolution.
     assert np.all(np.abs(found_widths_m / true_widths_m - 1) < 0.25)
     # An unstrained crystal: u is flat to a small fraction of d (226 pm).
-    assert np.std(displacement) < 0.05 * PT111_D_SPACING_M
+    assert displacement_rms_m < 0.05 * PT111_D_SPACING_M
