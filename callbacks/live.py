@@ -110,7 +110,6 @@ class _RunFeed:
         self.frames_by_seq: dict[int, _FrameRef] = {}
         self.events_by_seq: dict[int, tuple[dict[str, Any], float]] = {}
         self.queue: queue.Queue[_Pending | None] = queue.Queue()
-        self.worker: threading.Thread | None = None
         self.failure: BaseException | None = None
 
 
@@ -180,15 +179,14 @@ class LiveCallback(DocumentRouter):
             analysis.start(doc)
         except Exception as error:
             log.exception("live analysis %s could not start on run %s", analysis.name, feed.uid)
-            feed.failure = error
-            self.errors.append(error)
+            self._fail(feed, error)
         self.analysis = analysis
         self._feed = feed
-        feed.worker = threading.Thread(
+        worker = threading.Thread(
             target=self._work, args=(feed,), name=f"live-{analysis.name}-{feed.uid[:8]}", daemon=True
         )
-        self._workers = [w for w in self._workers if w.is_alive()] + [feed.worker]
-        feed.worker.start()
+        self._workers = [w for w in self._workers if w.is_alive()] + [worker]
+        worker.start()
         return doc
 
     def descriptor(self, doc):
