@@ -2,9 +2,10 @@
 
 The reconstruction runs in the run's own worker, so the next scan starts while it goes on. What
 to run is read from the start document: ``modulator_in`` (the rocking plan records it) picks
-BCMI or BCDI, and an optional ``phasing`` mapping in the run's metadata overrides the recipe,
-``runs``, ``keep``, ``seed`` and ``crop_px``. BCMI needs the modulator's calibration; it is
-refused with that message until the live BCMI exists.
+BCMI or BCDI, and an optional ``phasing`` mapping in the run's metadata overrides the
+initialisation (random starts, or seed 003's phase network), the recipe, ``runs``, ``keep``,
+``seed`` and ``crop_px``. BCMI needs the modulator's calibration; it is refused with that message
+until the live BCMI exists.
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from phasebeam.analysis.cdi.recipe import STANDARD_RECIPE
 from phasebeam.analysis.cdi.rocking_scan import reconstruct_rocking_scan, rocking_intensity
+from phasebeam.analysis.cnn.phasing import REFINEMENT_RECIPE
 from phasebeam.analysis.optics import wavelength_m
 
 from .analyses import RockingCurveLive
 from .run_settings import overridden
+
+#: How a rocking scan's phasing starts: random starts, the phase network (seed 003; needs
+#: PyTorch and the weights), or the network when PyTorch is installed and random starts otherwise.
+INITIALISATIONS = ("random", "cnn", "auto")
 
 
 @dataclass(frozen=True)
@@ -29,18 +36,58 @@ class BcdiSettings:
     """How a rocking scan is phased (a run's ``phasing`` metadata overrides any of them).
 
     Attributes:
-        recipe: the engine's recipe per run.
-        runs: independent runs, ranked by free LLK.
+        init: ``"random"``, ``"cnn"`` or ``"auto"`` (see :data:`INITIALISATIONS`).
+        recipe: the engine's recipe per run; default the standard one from random starts, and
+            seed 003's refinement (``HIO**200, ER**200``, border-only) from the network's start.
+        runs: independent runs from random starts, ranked by free LLK (the network makes one
+            refinement per support threshold instead).
         keep: best runs decomposed into modes.
         seed: random seed of the first run.
         crop_px: side of the detector window around the Bragg peak (px).
+        cnn_weights: the phase network's weights file; default the shipped one.
     """
 
-    recipe: str = "HIO**400, RAAR**1000, ER**300"
+    init: str = "random"
+    recipe: str | None = None
     runs: int = 10
     keep: int = 3
     seed: int = 0
     crop_px: int = 64
+    cnn_weights: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.init not in INITIALISATIONS:
+            raise ValueError(f"init={self.init!r} is not one of {INITIALISATIONS}")
+
+
+@dataclass(frozen=True)
+class PhasingStart:
+    """What a rocking scan's phasing starts from: the network (or None) and the recipe it runs."""
+
+    network: Any
+    recipe: str
+    initialisation: str
+
+
+def phasing_start(settings: BcdiSettings) -> PhasingStart:
+    """The network and recipe of ``settings`` (the network loaded once, here).
+
+    Raises:
+        TorchMissingError: ``init="cnn"`` without PyTorch (its message gives the install command).
+        FileNotFoundError, ValueError: weights missing or not the phase network's.
+    """
+    from phasebeam.analysis.cnn.weights_file import TorchMissingError, load_network, require_torch
+
+    use_network = settings.init == "cnn"
+    if settings.init == "auto":
+        try:
+            require_torch()
+            use_network = True
+        except TorchMissingError:
+            use_network = False
+    if not use_network:
+        return PhasingStart(None, settings.recipe or STANDARD_RECIPE, "random")
+    return PhasingStart(load_network(settings.cnn_weights), settings.recipe or REFINEMENT_RECIPE, "cnn")
 
 
 def d_spacing_m(energy_ev: float, bragg_angle_deg: float) -> float:
@@ -83,6 +130,7 @@ class RockingScanReconstruction(RockingCurveLive):
         if missing:
             raise ValueError(f"the start document lacks {missing}: the voxel size cannot be known")
         self.run_settings = overridden(self.settings, start_doc.get("phasing"))
+        self.phasing_start = phasing_start(self.run_settings)
         self.energy_ev = float(start_doc["energy_ev"])
         self.d_spacing_m = d_spacing_m(self.energy_ev, float(start_doc["bragg_angle_deg"]))
 
@@ -90,7 +138,7 @@ class RockingScanReconstruction(RockingCurveLive):
         out = super().result(final)
         if not final:
             return out
-        s = self.run_settings
+        s, begin = self.run_settings, self.phasing_start
         scan = rocking_intensity(out["stack"], out["eta_deg"], s.crop_px)
         crystal = reconstruct_rocking_scan(
             scan,
@@ -98,16 +146,18 @@ class RockingScanReconstruction(RockingCurveLive):
             float(wavelength_m(self.energy_ev)),
             self.detector_distance_m,
             self.detector_pixel_m,
-            s.recipe,
+            begin.recipe,
             s.runs,
             s.keep,
             s.seed,
+            network=begin.network,
         )
         self.crystal = crystal
         out.update(
             method="BCDI",
-            recipe=s.recipe,
-            runs=s.runs,
+            initialisation=crystal.initialisation,
+            recipe=begin.recipe,
+            runs=len(crystal.free_llk),
             keep=s.keep,
             seed=s.seed,
             crop_corner_px=np.array(scan.corner_px),

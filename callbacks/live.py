@@ -40,6 +40,8 @@ import numpy.typing as npt
 from event_model import DocumentRouter
 from matplotlib.figure import Figure
 
+from .publication import save_figure, write_result_file, write_result_tiled
+
 log = logging.getLogger(__name__)
 
 #: How long the worker waits for a frame to appear in its file (s): SWMR readers see a frame
@@ -296,20 +298,16 @@ class LiveCallback(DocumentRouter):
             folder = self.output_dir / feed.uid
             folder.mkdir(parents=True, exist_ok=True)
             h5_path = folder / f"{name}.h5"
-            _write_h5(h5_path, result, feed.start, name, {"status": "ok", "final": final})
+            write_result_file(h5_path, result, _attrs(feed, {"status": "ok", "final": final}))
             record = self.published.setdefault(feed.uid, {})
             record.update(h5=h5_path, final=final, status="ok")
             if final or time.monotonic() - self._last_figure_of(feed) >= self.figure_period_s:
                 png_path = folder / f"{name}.png"
-                figure = Figure(figsize=(8, 4), layout="constrained")
-                feed.analysis.draw(figure)
-                figure.savefig(png_path, dpi=100)
+                save_figure(png_path, feed.analysis.draw)
                 record["png"] = png_path
                 record["figure_time"] = time.monotonic()
             if final and self.tiled_client is not None:
-                record["tiled_key"] = _write_tiled(
-                    self.tiled_client, feed.uid, name, result, {"status": "ok"}
-                )
+                record["tiled_key"] = _write_tiled(self.tiled_client, feed, result, {"status": "ok"})
         except Exception as error:
             log.exception("live analysis %s failed to publish run %s", name, feed.uid)
             self._fail(feed, error)
@@ -331,13 +329,13 @@ class LiveCallback(DocumentRouter):
             folder = self.output_dir / feed.uid
             folder.mkdir(parents=True, exist_ok=True)
             h5_path = folder / f"{name}.h5"
-            _write_h5(h5_path, {}, feed.start, name, {"status": "failed", "error": error, "final": True})
+            write_result_file(h5_path, {}, _attrs(feed, {"status": "failed", "error": error, "final": True}))
             record["h5"] = h5_path
             record.pop("png", None)
             (folder / f"{name}.png").unlink(missing_ok=True)
             if self.tiled_client is not None:
                 record["tiled_key"] = _write_tiled(
-                    self.tiled_client, feed.uid, name, {}, {"status": "failed", "error": error}
+                    self.tiled_client, feed, {}, {"status": "failed", "error": error}
                 )
         except Exception:
             log.exception("could not publish the failure of %s on run %s", name, feed.uid)
@@ -376,43 +374,16 @@ def _read_frame(ref: _FrameRef) -> npt.NDArray:
         time.sleep(0.02)
 
 
-def _scalars(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if np.ndim(v) == 0 and not isinstance(v, bytes)}
-
-
-def _write_h5(
-    path: Path, result: Mapping[str, Any], start: Mapping[str, Any], name: str, status: Mapping[str, Any]
-) -> None:
-    temporary = path.with_suffix(".h5.tmp")
-    with h5py.File(temporary, "w") as f:
-        f.attrs.update(status)
-        f.attrs["analysis"] = name
-        f.attrs["raw_uid"] = start.get("uid", "")
-        f.attrs["plan_name"] = start.get("plan_name", "")
-        for key, value in result.items():
-            if np.ndim(value) == 0:
-                f.attrs[key] = value
-            else:
-                f.create_dataset(key, data=np.asarray(value))
-    temporary.replace(path)  # readers never see a half-written file
-
-
-def _write_tiled(
-    client: Any, uid: str, name: str, result: Mapping[str, Any], status: Mapping[str, Any]
-) -> str:
-    key = f"{uid}-{name}"
-    metadata = {
-        "raw_uid": uid,
-        "analysis": name,
+def _attrs(feed: _RunFeed, status: Mapping[str, Any]) -> dict[str, Any]:
+    """The result file's attributes: the status, the analysis and the raw run."""
+    return {
         **status,
-        **{k: _plain(v) for k, v in _scalars(result).items()},
+        "analysis": feed.analysis.name,
+        "raw_uid": feed.start.get("uid", ""),
+        "plan_name": feed.start.get("plan_name", ""),
     }
-    container = client.create_container(key=key, metadata=metadata)
-    for array_key, value in result.items():
-        if np.ndim(value) > 0:
-            container.write_array(np.asarray(value), key=array_key)
-    return key
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+def _write_tiled(client: Any, feed: _RunFeed, result: Mapping[str, Any], status: Mapping[str, Any]) -> str:
+    metadata = {"raw_uid": feed.uid, "analysis": feed.analysis.name, **status}
+    return write_result_tiled(client, f"{feed.uid}-{feed.analysis.name}", result, metadata)

@@ -19,9 +19,11 @@ def refuse(error: Exception) -> int:
 
 
 def advance(bar: Any) -> Callable[[int, int], None]:
-    """A progress callback (done, total) that moves the tqdm ``bar`` to ``done``."""
+    """A progress callback (done, total) that moves the tqdm ``bar`` to ``done`` of ``total``."""
 
-    def update(done: int, _total: int) -> None:
+    def update(done: int, total: int) -> None:
+        if bar.total != total:
+            bar.total = total
         bar.update(done - bar.n)
 
     return update

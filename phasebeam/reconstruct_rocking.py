@@ -35,6 +35,13 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     phasing = (("--recipe", str), ("--runs", int), ("--keep", int), ("--seed", int), ("--crop-px", int))
     for name, kind in phasing:
         rocking.add_argument(name, type=kind, help="default: the run's 'phasing' metadata, or as live")
+    rocking.add_argument(
+        "--init",
+        choices=["random", "cnn", "auto"],
+        help="random starts, the phase network's start (seed 003, needs the ml extra), or the network "
+        "when PyTorch is installed; default: the run's 'phasing' metadata, or random",
+    )
+    rocking.add_argument("--cnn-weights", help="the phase network's weights (default the shipped ones)")
     rocking.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
     add_tiled_source_arguments(rocking)
 
@@ -43,9 +50,10 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from phasebeam.analysis.cdi.rocking_scan import reconstruct_rocking_scan, rocking_intensity
+    from phasebeam.analysis.cnn.weights_file import TorchMissingError
     from phasebeam.analysis.cxi import write_reconstruction
     from phasebeam.analysis.optics import wavelength_m
-    from phasebeam.callbacks.bragg_live import BcdiSettings, d_spacing_m
+    from phasebeam.callbacks.bragg_live import BcdiSettings, d_spacing_m, phasing_start
     from phasebeam.callbacks.run_settings import overridden
 
     try:
@@ -56,29 +64,31 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
             raise KeyError(f"run {args.run} has no field {args.angle_field!r}; it has {fields}")
         given = {
             key: getattr(args, key)
-            for key in ("recipe", "runs", "keep", "seed", "crop_px")
+            for key in ("init", "recipe", "runs", "keep", "seed", "crop_px", "cnn_weights")
             if getattr(args, key) is not None
         }
         phasing = overridden(overridden(BcdiSettings(), start.get("phasing")), given, "the options")
         energy_ev = float(start["energy_ev"])
         d_spacing = d_spacing_m(energy_ev, float(start["bragg_angle_deg"]))
         scan = rocking_intensity(frames.frames, frames.positions[args.angle_field], phasing.crop_px)
-    except (ValueError, LookupError, OSError) as exc:
+        begin = phasing_start(phasing)
+    except (ValueError, LookupError, OSError, TorchMissingError) as exc:
         return refuse(exc)
     began = time.perf_counter()
-    with tqdm(total=phasing.runs, unit="run", desc="phasing", file=sys.stderr) as bar:
+    with tqdm(unit="step", desc=f"phasing ({begin.initialisation} start)", file=sys.stderr) as bar:
         crystal = reconstruct_rocking_scan(
             scan,
             d_spacing,
             float(wavelength_m(energy_ev)),
             args.detector_distance_m,
             args.detector_pixel_m,
-            phasing.recipe,
+            begin.recipe,
             phasing.runs,
             phasing.keep,
             phasing.seed,
             args.backend,
             progress=advance(bar),
+            network=begin.network,
         )
     write_reconstruction(
         args.out,
@@ -88,8 +98,9 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
             "program": "phasebeam",
             "version": __version__,
             "raw_uid": args.run,
-            "recipe": phasing.recipe,
-            "runs": phasing.runs,
+            "initialisation": crystal.initialisation,
+            "recipe": begin.recipe,
+            "runs": len(crystal.free_llk),
             "keep": phasing.keep,
             "seed": phasing.seed,
             "crop_corner_px": list(scan.corner_px),
@@ -101,7 +112,8 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
         },
     )
     print(
-        f"wrote {args.out}: first mode {100 * crystal.mode_weights[0]:.2f}% of {phasing.keep} runs, "
+        f"wrote {args.out}: {crystal.initialisation} start, first mode "
+        f"{100 * crystal.mode_weights[0]:.2f}% of {min(phasing.keep, len(crystal.free_llk))} runs, "
         f"best free LLK {crystal.free_llk[0]:.4f}, FSC 1/2-bit {crystal.fsc_resolution_m * 1e9:.1f} nm, "
         f"{time.perf_counter() - began:.1f} s"
     )

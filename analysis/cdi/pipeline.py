@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,13 @@ def reconstruct(
     if not 1 <= keep <= runs:
         raise ValueError(f"keep must be in [1, runs={runs}], got {keep}")
     results = phase_many(data, recipe, runs, seed=seed, settings=settings, backend=backend, progress=progress)
+    return decompose_best(results, keep)
+
+
+def decompose_best(results: Sequence[Reconstruction], keep: int) -> CdiResult:
+    """The ``keep`` first of ``results`` (best free LLK first), aligned to the first and decomposed."""
+    if not 1 <= keep <= len(results):
+        raise ValueError(f"keep must be in [1, {len(results)}] (the runs), got {keep}")
     best = results[0]
     aligned = [best.obj] + [align(best.obj, r.obj).aligned for r in results[1:keep]]
     modes = mode_decomposition(aligned)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -22,8 +23,11 @@ from ..optics import scattering_vector_magnitude_per_m
 from ..strain import strain_maps
 from .data import DiffractionData
 from .engine import ProgressCallback
-from .pipeline import reconstruct
+from .pipeline import decompose_best, reconstruct
 from .run_set import run_set_figures
+
+if TYPE_CHECKING:
+    from ..cnn.network import PhaseUNet
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class RockingReconstruction:
         displacement_m: u along G inside the support (NaN outside), phase d / (2 pi) (m).
         strain_zz: d u / d z along the rocking axis Z (NaN outside).
         fsc_resolution_m: 1/2-bit FSC resolution of the two best runs (m), on the Y-X voxel.
+        initialisation: ``"random"`` (the recipe's runs from random starts) or ``"cnn"`` (the
+            phase network's start, refined once per support threshold).
     """
 
     obj: npt.NDArray[np.complex64]
@@ -89,6 +95,7 @@ class RockingReconstruction:
     displacement_m: npt.NDArray[np.float64]
     strain_zz: npt.NDArray[np.float64]
     fsc_resolution_m: float
+    initialisation: str
 
 
 def rocking_voxel_m(
@@ -120,15 +127,29 @@ def reconstruct_rocking_scan(
     seed: int = 0,
     backend: Backend | str = "numpy",
     progress: ProgressCallback | None = None,
+    network: PhaseUNet | None = None,
 ) -> RockingReconstruction:
-    """BCDI of a rocking scan: ``runs`` runs of ``recipe``, the ``keep`` best mode-decomposed."""
-    if runs < 2:
-        raise ValueError(f"runs={runs} must be >= 2 (the FSC compares the two best)")
+    """BCDI of a rocking scan: ``runs`` runs of ``recipe``, the ``keep`` best mode-decomposed.
+
+    With a phase ``network`` (seed 003), the runs are instead the network's start refined once per
+    first-support threshold with ``recipe`` (border-only support updates; ``runs`` is ignored),
+    which needs at least the network's 64 voxels along every axis: 64 rocking angles or more.
+    """
     data = DiffractionData.from_arrays(scan.intensity)
     step = float(np.median(np.diff(scan.eta_deg)))
     voxel = rocking_voxel_m(scan.intensity.shape, step, d_spacing_m, wavelength_m, distance_m, pixel_m)
-    result = reconstruct(data, recipe, runs=runs, keep=keep, seed=seed, backend=backend, progress=progress)
-    figures = run_set_figures([r.obj for r in result.runs], voxel[1], keep=max(keep, 2))
+    if network is None:
+        if runs < 2:
+            raise ValueError(f"runs={runs} must be >= 2 (the FSC compares the two best)")
+        result = reconstruct(
+            data, recipe, runs=runs, keep=keep, seed=seed, backend=backend, progress=progress
+        )
+    else:
+        from ..cnn.phasing import cnn_phase
+
+        refined = cnn_phase(data, network, recipe, seed=seed, backend=backend, progress=progress)
+        result = decompose_best(refined.refinements, min(keep, len(refined.refinements)))
+    figures = run_set_figures([r.obj for r in result.runs], voxel[1], keep=max(result.keep, 2))
     maps = strain_maps(result.obj, result.support, d_spacing_m, voxel[0], q_axis=0)
     return RockingReconstruction(
         obj=result.obj,
@@ -139,4 +160,5 @@ def reconstruct_rocking_scan(
         displacement_m=maps.displacement_m,
         strain_zz=maps.strain,
         fsc_resolution_m=figures.fsc_resolution_m,
+        initialisation="random" if network is None else "cnn",
     )
