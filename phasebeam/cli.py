@@ -111,12 +111,14 @@ def _parser() -> argparse.ArgumentParser:
     from .reconstruct_modulator import add_arguments as add_modulator_arguments
     from .reconstruct_rocking import add_arguments as add_rocking_arguments
     from .reconstruct_snake import add_arguments as add_snake_arguments
+    from .reconstruct_sweep import add_arguments as add_sweep_arguments
     from .reconstruct_xedm import add_arguments as add_xedm_arguments
     from .reconstruct_xsn import add_arguments
     from .xsn_calibration import add_arguments as add_optics_arguments
 
     add_arguments(methods)
     add_optics_arguments(methods)
+    add_sweep_arguments(methods)
     add_bcmi_arguments(methods)
     add_rocking_arguments(methods)
     add_modulator_arguments(methods)
@@ -200,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         from .reconstruct_xsn import reconstruct_xsn_tomography
 
         return reconstruct_xsn_tomography(args)
+    if args.command == "reconstruct" and args.method == "xsn-sweep":
+        from .reconstruct_sweep import reconstruct_sweep_files
+
+        return reconstruct_sweep_files(args)
     if args.command == "reconstruct" and args.method == "xsn-optics":
         from .xsn_calibration import xsn_optics_from_knife_edge
 

@@ -26,6 +26,7 @@ from phasebeam.analysis.xsn.pair_file import optics_from_fields, read_optics, wr
 from phasebeam.callbacks.bragg_live import BcdiSettings, RockingScanReconstruction
 from phasebeam.callbacks.live import FinalListener, LiveCallback
 from phasebeam.callbacks.ptycho_live import ModulatorCalibrationLive, ModulatorCalibrationSettings
+from phasebeam.callbacks.sweep_live import EnergySweepSpectra, SweepSettings
 from phasebeam.callbacks.xedm_live import XedmLive, XedmSettings
 from phasebeam.callbacks.xsn_live import KnifeEdgeXsnOptics, XsnTomographyLive
 
@@ -165,6 +166,7 @@ def live_callbacks(
     eiger_mask: npt.ArrayLike | None = None,
     xedm: XedmSettings | None = None,
     modulator: ModulatorCalibrationSettings | None = None,
+    spectra: SweepSettings | None = None,
 ) -> dict[str, LiveCallback]:
     """One live callback per analysis, by analysis name; subscribe them all to the RunEngine.
 
@@ -178,6 +180,8 @@ def live_callbacks(
             scans get no live XEDM.
         xedm: how snake scans are phased when their metadata does not say.
         modulator: how modulator calibration scans are reconstructed when their metadata does not say.
+        spectra: what an energy sweep's spectra and maps are made of when its metadata does not
+            say; the sweep's tomography runs feed them (the XSN tomography callback's listener).
         publish_period_s: the least time between two publications of a result (s).
     """
     scope = microscope or Microscope()
@@ -214,6 +218,7 @@ def live_callbacks(
             derived,
             publish_period_s,
             accepts=_plan_is("tomography_0_180"),
+            on_final=[EnergySweepSpectra(output_dir, derived, spectra)],
         ),
         LiveCallback(
             RockingScanReconstruction(SIMULATED_EIGER_PIXEL_M, SIMULATED_EIGER_DISTANCE_M, bcdi),

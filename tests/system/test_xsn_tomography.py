@@ -22,6 +22,10 @@ from phasebeam.plans.tomography import tomography_0_180
 from phasebeam.simulators.projection import default_spheres
 from phasebeam.storage import read_frames
 
+#: About 90 s on 2 cores. test_live_xsn covers the same live paths through the beamline's wiring
+#: in the default run; this one adds the live analysis with a flat field (``flat=``).
+pytestmark = pytest.mark.slow
+
 ENERGY_EV = 8000.0
 EXPOSURE_S = 0.05
 PIXEL_M = 100e-9  # the simulated camera's pixel at the sample
