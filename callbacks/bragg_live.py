@@ -2,28 +2,37 @@
 
 The reconstruction runs in the run's own worker, so the next scan starts while it goes on. What
 to run is read from the start document: ``modulator_in`` (the rocking plan records it) picks
-BCMI or BCDI, and an optional ``phasing`` mapping in the run's metadata overrides the
-initialisation (random starts, or seed 003's phase network), the recipe, ``runs``, ``keep``,
-``seed`` and ``crop_px``. BCMI needs the modulator's calibration; it is refused with that message
-until the live BCMI exists.
+BCMI or BCDI, and an optional ``phasing`` mapping in the run's metadata overrides the settings:
+for BCDI the initialisation (random starts, or seed 003's phase network), the recipe, ``runs``,
+``keep``, ``seed`` and ``crop_px``; for BCMI the recipe, ``runs``, ``keep``, ``starts`` and ``seed``.
+BCMI takes the stored modulator calibration (looked up as the run starts: a missing or stale one
+fails the analysis at once, with the lookup's message) and the modulator's position, which the
+rocking plan reads from the nanogoniometer with every frame.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from phasebeam.analysis.bcmi.rocking_scan import (
+    BcmiRockingReconstruction,
+    CalibratedModulator,
+    check_bcmi_settings,
+    reconstruct_bcmi_rocking_scan,
+)
 from phasebeam.analysis.cdi.recipe import STANDARD_RECIPE
 from phasebeam.analysis.cdi.rocking_scan import reconstruct_rocking_scan, rocking_intensity
 from phasebeam.analysis.cnn.phasing import REFINEMENT_RECIPE
 from phasebeam.analysis.optics import wavelength_m
 
 from .analyses import RockingCurveLive
+from .live import FrameItem
 from .run_settings import overridden
 
 #: How a rocking scan's phasing starts: random starts, the phase network (seed 003; needs
@@ -90,6 +99,106 @@ def phasing_start(settings: BcdiSettings) -> PhasingStart:
     return PhasingStart(load_network(settings.cnn_weights), settings.recipe or REFINEMENT_RECIPE, "cnn")
 
 
+@dataclass(frozen=True)
+class BcmiRunSettings:
+    """How a rocking scan with the modulator in is phased (its ``phasing`` metadata overrides them).
+
+    Attributes:
+        recipe: each BCMI run's recipe (seed 001's slice-by-slice model).
+        runs: independent runs, ranked by free LLK.
+        keep: best runs decomposed into modes.
+        starts: 2-D starts of the support guess.
+        seed: random seed of the first run.
+    """
+
+    recipe: str = "RAAR**400, ER**300"
+    runs: int = 10
+    keep: int = 3
+    starts: int = 16
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_bcmi_settings(self.recipe, self.runs, self.keep, self.starts)
+
+
+#: A run's calibrated modulator from its start document (raises a LookupError saying why not).
+ModulatorSource = Callable[[Mapping[str, Any]], CalibratedModulator]
+
+#: The modulator may move this fraction of a pixel during a BCMI scan (the model holds it fixed).
+MODULATOR_STILL_PX = 0.25
+
+
+def modulator_position_m(x_um: Any, y_um: Any, pixel_m: float) -> tuple[float, float]:
+    """The modulator's (y, x) position (m) from its readings during a scan (um), which must agree.
+
+    Raises:
+        ValueError: the modulator moved by more than a quarter of the ``pixel_m`` pixel.
+    """
+    x, y = 1e-6 * np.asarray(x_um, dtype=float), 1e-6 * np.asarray(y_um, dtype=float)
+    moved = max(float(np.ptp(x)), float(np.ptp(y)))
+    if moved > MODULATOR_STILL_PX * pixel_m:
+        raise ValueError(
+            f"the modulator moved by {moved * 1e9:.1f} nm during the rocking scan (more than "
+            f"{MODULATOR_STILL_PX} of the {pixel_m * 1e9:.1f} nm pixel): BCMI needs it still"
+        )
+    return float(np.mean(y)), float(np.mean(x))
+
+
+def bcmi_of_rocking_scan(
+    stack: Any,
+    eta_deg: Any,
+    x_um: Any,
+    y_um: Any,
+    modulator: CalibratedModulator,
+    energy_ev: float,
+    d_spacing: float,
+    detector_distance_m: float,
+    detector_pixel_m: float,
+    settings: BcmiRunSettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[BcmiRockingReconstruction, tuple[float, float]]:
+    """BCMI of a rocking scan, live or offline: the crystal and the modulator's (y, x) position (m)."""
+    position = modulator_position_m(x_um, y_um, modulator.pixel_m)
+    s = settings
+    crystal = reconstruct_bcmi_rocking_scan(
+        stack,
+        eta_deg,
+        modulator,
+        position,
+        energy_ev,
+        d_spacing,
+        detector_distance_m,
+        detector_pixel_m,
+        s.recipe,
+        s.runs,
+        s.keep,
+        s.starts,
+        s.seed,
+        progress=progress,
+    )
+    return crystal, position
+
+
+def bcmi_fields(crystal: BcmiRockingReconstruction) -> dict[str, Any]:
+    """What is published and written of a BCMI rocking scan's crystal."""
+    return {
+        "modulus": np.abs(crystal.obj),
+        "phase_rad": np.angle(crystal.obj),
+        "support": crystal.support.astype(np.uint8),
+        "support_guess": crystal.support_guess.astype(np.uint8),
+        "drift_px": crystal.drift_px,
+        "mode_weights": crystal.mode_weights,
+        "first_mode_weight": float(crystal.mode_weights[0]),
+        "free_llk": crystal.free_llk,
+        "voxel_m": np.array(crystal.voxel_m),
+        "displacement_m": crystal.displacement_m,
+        "strain_zz": crystal.strain_zz,
+        "fsc_resolution_m": crystal.fsc_resolution_m,
+        "fsc": crystal.figures.fsc.values,
+        "fsc_frequency_per_m": crystal.figures.fsc.frequency_per_m,
+    }
+
+
 def d_spacing_m(energy_ev: float, bragg_angle_deg: float) -> float:
     """The reflection's lattice spacing from the energy (eV) and its Bragg angle (deg): lambda / (2 sin)."""
     return float(wavelength_m(energy_ev)) / (2 * math.sin(math.radians(bragg_angle_deg)))
@@ -101,8 +210,12 @@ class RockingScanReconstruction(RockingCurveLive):
     Args:
         detector_pixel_m: the detector's pixel (m).
         detector_distance_m: sample to detector (m).
-        settings: the phasing defaults.
+        settings: the BCDI phasing defaults.
         angle_key: the data key of the rocking angle (deg).
+        bcmi: the BCMI phasing defaults (modulator in).
+        modulator_for: finds a run's calibrated modulator; None: BCMI scans are refused.
+        x_key: data key of the modulator's x (um).
+        y_key: data key of the modulator's y (um).
     """
 
     name = "rocking_reconstruction"
@@ -113,31 +226,60 @@ class RockingScanReconstruction(RockingCurveLive):
         detector_distance_m: float,
         settings: BcdiSettings | None = None,
         angle_key: str = "diffractometer-eta",
+        bcmi: BcmiRunSettings | None = None,
+        modulator_for: ModulatorSource | None = None,
+        x_key: str = "nanogoniometer-x",
+        y_key: str = "nanogoniometer-y",
     ) -> None:
         super().__init__(angle_key)
         self.detector_pixel_m = detector_pixel_m
         self.detector_distance_m = detector_distance_m
         self.settings = settings or BcdiSettings()
+        self.bcmi = bcmi or BcmiRunSettings()
+        self.modulator_for = modulator_for
+        self.x_key, self.y_key = x_key, y_key
+        self.crystal: Any = None
 
     def start(self, start_doc: Mapping[str, Any]) -> None:
         super().start(start_doc)
-        if start_doc.get("modulator_in"):
-            raise ValueError(
-                "this rocking scan has the modulator in: its BCMI reconstruction needs the stored "
-                "modulator calibration, and live BCMI is not built yet; use 'phasebeam reconstruct bcmi'"
-            )
+        self.crystal = None
         missing = [key for key in ("energy_ev", "bragg_angle_deg") if key not in start_doc]
         if missing:
             raise ValueError(f"the start document lacks {missing}: the voxel size cannot be known")
-        self.run_settings = overridden(self.settings, start_doc.get("phasing"))
-        self.phasing_start = phasing_start(self.run_settings)
         self.energy_ev = float(start_doc["energy_ev"])
         self.d_spacing_m = d_spacing_m(self.energy_ev, float(start_doc["bragg_angle_deg"]))
+        self.modulator_in = bool(start_doc.get("modulator_in"))
+        if self.modulator_in:
+            if self.modulator_for is None:
+                raise ValueError(
+                    "this rocking scan has the modulator in, and this analysis was given no modulator "
+                    "calibrations to look in (modulator_for): BCMI cannot run"
+                )
+            self.bcmi_settings = overridden(self.bcmi, start_doc.get("phasing"))
+            self.modulator = self.modulator_for(start_doc)
+            self.modulator_x_um: list[float] = []
+            self.modulator_y_um: list[float] = []
+            return
+        self.run_settings = overridden(self.settings, start_doc.get("phasing"))
+        self.phasing_start = phasing_start(self.run_settings)
+
+    def add(self, item: FrameItem) -> None:
+        if self.modulator_in:
+            if self.x_key not in item.positions or self.y_key not in item.positions:
+                raise ValueError(
+                    f"the rocking scan's events have no {self.x_key!r} and {self.y_key!r}: pass the "
+                    "nanogoniometer to rocking_scan (modulator=) so BCMI knows where the modulator was"
+                )
+            self.modulator_x_um.append(float(item.positions[self.x_key]))
+            self.modulator_y_um.append(float(item.positions[self.y_key]))
+        super().add(item)
 
     def result(self, final: bool) -> dict[str, Any]:
         out = super().result(final)
         if not final:
             return out
+        if self.modulator_in:
+            return self._bcmi_result(out)
         s, begin = self.run_settings, self.phasing_start
         scan = rocking_intensity(out["stack"], out["eta_deg"], s.crop_px)
         crystal = reconstruct_rocking_scan(
@@ -176,8 +318,39 @@ class RockingScanReconstruction(RockingCurveLive):
         )
         return out
 
+    def _bcmi_result(self, out: dict[str, Any]) -> dict[str, Any]:
+        s = self.bcmi_settings
+        crystal, position = bcmi_of_rocking_scan(
+            out["stack"],
+            out["eta_deg"],
+            self.modulator_x_um,
+            self.modulator_y_um,
+            self.modulator,
+            self.energy_ev,
+            self.d_spacing_m,
+            self.detector_distance_m,
+            self.detector_pixel_m,
+            s,
+        )
+        self.crystal = crystal
+        out.update(
+            method="BCMI",
+            calibration_uid=self.modulator.raw_uid,
+            modulator_position_m=np.array(position),
+            d1_m=self.modulator.d1_m,
+            recipe=s.recipe,
+            runs=s.runs,
+            keep=s.keep,
+            starts=s.starts,
+            seed=s.seed,
+            intensity=out["stack"],
+            d_spacing_m=self.d_spacing_m,
+            **bcmi_fields(crystal),
+        )
+        return out
+
     def draw(self, figure: Figure) -> None:
-        crystal = getattr(self, "crystal", None)
+        crystal = self.crystal
         if crystal is None:
             super().draw(figure)
             return

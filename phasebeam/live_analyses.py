@@ -18,12 +18,15 @@ from typing import Any
 
 import bluesky.plan_stubs as bps
 import bluesky.preprocessors as bpp
+import h5py
+import numpy as np
 import numpy.typing as npt
 
+from phasebeam.analysis.bcmi.rocking_scan import CalibratedModulator
 from phasebeam.analysis.optics import wavelength_m
 from phasebeam.analysis.xsn.optics import XsnOptics
 from phasebeam.analysis.xsn.pair_file import optics_from_fields, read_optics, write_optics
-from phasebeam.callbacks.bragg_live import BcdiSettings, RockingScanReconstruction
+from phasebeam.callbacks.bragg_live import BcdiSettings, BcmiRunSettings, RockingScanReconstruction
 from phasebeam.callbacks.live import FinalListener, LiveCallback
 from phasebeam.callbacks.ptycho_live import ModulatorCalibrationLive, ModulatorCalibrationSettings
 from phasebeam.callbacks.sweep_live import EnergySweepSpectra, SweepSettings
@@ -106,6 +109,36 @@ def store_xsn_optics(store: CalibrationStore) -> FinalListener:
     return store_result
 
 
+def stored_modulator(
+    store: CalibrationStore, start: Mapping[str, Any], calibration_uid: str | None = None
+) -> tuple[CalibratedModulator, Calibration]:
+    """The calibrated modulator for a run (the most recent stored calibration by default, checked
+    against the run's energy), and that calibration."""
+    energy = start.get("energy_ev")
+    if energy is None:
+        raise CalibrationError(
+            f"run {start.get('uid')} has no energy_ev in its start document: the modulator "
+            "calibration cannot be checked against it"
+        )
+    calibration = store.find(MODULATOR, calibration_uid, float(energy))
+    with h5py.File(calibration.path, "r") as f:
+        origin = np.asarray(f["origin_px"], dtype=np.float64)
+        modulator = CalibratedModulator(
+            transmission=np.asarray(f["modulator"], dtype=np.complex64),
+            illumination=np.asarray(f["illumination"], dtype=np.float64),
+            origin_px=(float(origin[0]), float(origin[1])),
+            pixel_m=float(f.attrs["pixel_m"]),  # type: ignore[arg-type]
+            d1_m=float(f.attrs["d1_m"]),  # type: ignore[arg-type]
+            raw_uid=calibration.raw_uid,
+        )
+    return modulator, calibration
+
+
+def modulator_for(store: CalibrationStore, calibration_uid: str | None = None):
+    """A run's calibrated modulator from its start document, as :func:`stored_modulator`."""
+    return lambda start: stored_modulator(store, start, calibration_uid)[0]
+
+
 def store_modulator(store: CalibrationStore) -> FinalListener:
     """Keep a ptychographic calibration run's modulator as the modulator calibration."""
 
@@ -167,6 +200,7 @@ def live_callbacks(
     xedm: XedmSettings | None = None,
     modulator: ModulatorCalibrationSettings | None = None,
     spectra: SweepSettings | None = None,
+    bcmi: BcmiRunSettings | None = None,
 ) -> dict[str, LiveCallback]:
     """One live callback per analysis, by analysis name; subscribe them all to the RunEngine.
 
@@ -176,6 +210,8 @@ def live_callbacks(
         store: the calibrations (read and written).
         microscope: the XSN microscope's constants.
         bcdi: how rocking scans are phased when their metadata does not say.
+        bcmi: how rocking scans with the modulator in are phased (with the stored modulator
+            calibration) when their metadata does not say.
         eiger_mask: the far-field detector's mask (non-zero: unmeasured); without it, snake
             scans get no live XEDM.
         xedm: how snake scans are phased when their metadata does not say.
@@ -221,7 +257,13 @@ def live_callbacks(
             on_final=[EnergySweepSpectra(output_dir, derived, spectra)],
         ),
         LiveCallback(
-            RockingScanReconstruction(SIMULATED_EIGER_PIXEL_M, SIMULATED_EIGER_DISTANCE_M, bcdi),
+            RockingScanReconstruction(
+                SIMULATED_EIGER_PIXEL_M,
+                SIMULATED_EIGER_DISTANCE_M,
+                bcdi,
+                bcmi=bcmi,
+                modulator_for=modulator_for(store),
+            ),
             "eiger",
             output_dir,
             derived,

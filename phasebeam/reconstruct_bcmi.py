@@ -237,19 +237,11 @@ def reconstruct_bcmi_file(args: argparse.Namespace) -> int:
     import h5py
 
     from phasebeam.analysis.backend import get_backend
-    from phasebeam.analysis.bcmi.reconstruction import BcmiModel, phase_bcmi
-    from phasebeam.analysis.bcmi.support_guess import support_guess
-    from phasebeam.analysis.cdi.recipe import parse_recipe
-    from phasebeam.analysis.cdi.run_set import run_set_figures
+    from phasebeam.analysis.bcmi.reconstruction import BcmiModel
+    from phasebeam.analysis.bcmi.rocking_scan import check_bcmi_settings, reconstruct_bcmi
 
     try:
-        parse_recipe(args.recipe)
-        if args.runs < 2:
-            raise ValueError(f"--runs must be >= 2 (the FSC compares the two best), got {args.runs}")
-        if not 2 <= args.keep <= args.runs:
-            raise ValueError(f"--keep must be in [2, --runs={args.runs}], got {args.keep}")
-        if args.starts < 1:
-            raise ValueError(f"--starts must be >= 1, got {args.starts}")
+        check_bcmi_settings(args.recipe, args.runs, args.keep, args.starts)
         with h5py.File(args.input, "r") as f:
             frames = _frames(f, args.input)
             geometry = _geometry(f.attrs, frames.shape[-1], args.input)
@@ -266,32 +258,20 @@ def reconstruct_bcmi_file(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     start = time.perf_counter()
-    with tqdm(total=args.starts, unit="start", desc="support guess", file=sys.stderr) as bar:
-        guess = support_guess(
+    with tqdm(unit="step", desc="support guess, then BCMI runs", file=sys.stderr) as bar:
+        guess, runs, figures = reconstruct_bcmi(
             frames,
             window,
             geometry,
-            seed=args.seed,
-            starts=args.starts,
+            args.recipe,
+            args.runs,
+            args.keep,
+            args.starts,
+            args.seed,
+            measured=measured,
             backend=args.backend,
             progress=advance(bar),
         )
-    runs = []
-    for k in tqdm(range(args.runs), unit="run", desc="BCMI", file=sys.stderr):
-        runs.append(
-            phase_bcmi(
-                frames,
-                window,
-                geometry,
-                guess.support,
-                args.recipe,
-                seed=args.seed + k,
-                measured=measured,
-                backend=args.backend,
-            )
-        )
-    runs.sort(key=lambda r: r.free_llk)
-    figures = run_set_figures([r.obj for r in runs], geometry.pixel_m, keep=args.keep)
     with h5py.File(args.out, "w") as out:
         out["object"] = figures.first_mode
         out["support"] = runs[0].support

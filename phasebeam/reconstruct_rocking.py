@@ -1,9 +1,12 @@
-"""``phasebeam reconstruct rocking --run UID``: BCDI of a rocking scan stored in Tiled.
+"""``phasebeam reconstruct rocking --run UID``: BCDI or BCMI of a rocking scan stored in Tiled.
 
 The same steps as the live reconstruction at the end of a rocking scan
-(:class:`phasebeam.callbacks.bragg_live.RockingScanReconstruction`): frames ordered by angle,
-cropped around the peak, phased with the run's ``phasing`` metadata unless an option overrides it.
-Writes a CXI file (the object and support, with the figures in ``process_1``).
+(:class:`phasebeam.callbacks.bragg_live.RockingScanReconstruction`), phased with the run's
+``phasing`` metadata unless an option overrides it. Modulator out (BCDI): frames ordered by angle,
+cropped around the peak. Modulator in (BCMI): the whole frames, with the data folder's stored
+modulator calibration (the most recent, or ``--calibration``) cut where the run's nanogoniometer
+readings put the modulator. Writes a CXI file (the object and support, with the figures in
+``process_1``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
         "when PyTorch is installed; default: the run's 'phasing' metadata, or random",
     )
     rocking.add_argument("--cnn-weights", help="the phase network's weights (default the shipped ones)")
+    rocking.add_argument("--starts", type=int, help="BCMI: 2-D starts of the support guess (default as live)")
+    rocking.add_argument(
+        "--calibration",
+        metavar="UID",
+        help="BCMI: the stored calibration of this modulator_ptycho_calibration run (default the latest)",
+    )
     rocking.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
     add_tiled_source_arguments(rocking)
 
@@ -62,11 +71,9 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
         if args.angle_field not in frames.positions:
             fields = sorted(frames.positions)
             raise KeyError(f"run {args.run} has no field {args.angle_field!r}; it has {fields}")
-        given = {
-            key: getattr(args, key)
-            for key in ("init", "recipe", "runs", "keep", "seed", "crop_px", "cnn_weights")
-            if getattr(args, key) is not None
-        }
+        if start.get("modulator_in"):
+            return _reconstruct_bcmi_run(args, start, frames)
+        given = _options(args, ("init", "recipe", "runs", "keep", "seed", "crop_px", "cnn_weights"), "BCDI")
         phasing = overridden(overridden(BcdiSettings(), start.get("phasing")), given, "the options")
         energy_ev = float(start["energy_ev"])
         d_spacing = d_spacing_m(energy_ev, float(start["bragg_angle_deg"]))
@@ -115,6 +122,98 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
         f"wrote {args.out}: {crystal.initialisation} start, first mode "
         f"{100 * crystal.mode_weights[0]:.2f}% of {min(phasing.keep, len(crystal.free_llk))} runs, "
         f"best free LLK {crystal.free_llk[0]:.4f}, FSC 1/2-bit {crystal.fsc_resolution_m * 1e9:.1f} nm, "
+        f"{time.perf_counter() - began:.1f} s"
+    )
+    return 0
+
+
+def _options(args: argparse.Namespace, known: tuple[str, ...], method: str) -> dict:
+    """The phasing options given; one of the other method's is refused by name."""
+    others = ("init", "crop_px", "cnn_weights", "starts", "calibration")
+    wrong = [
+        f"--{key.replace('_', '-')}" for key in others if key not in known and getattr(args, key) is not None
+    ]
+    if wrong:
+        raise ValueError(f"{', '.join(wrong)}: not for {method}, and run {args.run} is a {method} scan")
+    return {key: getattr(args, key) for key in known if getattr(args, key) is not None}
+
+
+def _reconstruct_bcmi_run(args: argparse.Namespace, start: dict, frames) -> int:
+    """BCMI of a rocking scan with the modulator in, with the stored modulator calibration."""
+    from tqdm import tqdm
+
+    from phasebeam.analysis.cxi import write_reconstruction
+    from phasebeam.callbacks.bragg_live import BcmiRunSettings, bcmi_fields, bcmi_of_rocking_scan, d_spacing_m
+    from phasebeam.callbacks.run_settings import overridden
+
+    from .calibrations import CalibrationStore
+    from .live_analyses import stored_modulator
+    from .settings import Settings
+
+    x_key, y_key = "nanogoniometer-x", "nanogoniometer-y"
+    try:
+        given = _options(args, ("recipe", "runs", "keep", "seed", "starts"), "BCMI")
+        phasing = overridden(overridden(BcmiRunSettings(), start.get("phasing")), given, "the options")
+        missing = [key for key in (x_key, y_key) if key not in frames.positions]
+        if missing:
+            raise KeyError(
+                f"run {args.run} has the modulator in but no {missing} readings: it was not taken with "
+                "rocking_scan(..., modulator=nanogoniometer)"
+            )
+        settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
+        modulator, calibration = stored_modulator(
+            CalibrationStore(settings.calibrations_dir), start, args.calibration
+        )
+        print(f"modulator from the stored {calibration.describe()}")
+        energy_ev = float(start["energy_ev"])
+        d_spacing = d_spacing_m(energy_ev, float(start["bragg_angle_deg"]))
+    except (ValueError, LookupError, OSError) as exc:
+        return refuse(exc)
+    began = time.perf_counter()
+    try:
+        with tqdm(unit="step", desc="BCMI: support guess, then runs", file=sys.stderr) as bar:
+            crystal, position = bcmi_of_rocking_scan(
+                frames.frames,
+                frames.positions[args.angle_field],
+                frames.positions[x_key],
+                frames.positions[y_key],
+                modulator,
+                energy_ev,
+                d_spacing,
+                args.detector_distance_m,
+                args.detector_pixel_m,
+                phasing,
+                progress=advance(bar),
+            )
+    except ValueError as exc:  # the modulator moved, or the calibration's pixel is not this scan's
+        return refuse(exc)
+    fields = bcmi_fields(crystal)
+    process = {key: value for key, value in fields.items() if key not in ("modulus", "phase_rad", "support")}
+    write_reconstruction(
+        args.out,
+        crystal.obj,
+        crystal.support,
+        {
+            "program": "phasebeam",
+            "version": __version__,
+            "raw_uid": args.run,
+            "method": "BCMI",
+            "calibration_uid": modulator.raw_uid,
+            "modulator_position_m": list(position),
+            "d1_m": modulator.d1_m,
+            "recipe": phasing.recipe,
+            "runs": phasing.runs,
+            "keep": phasing.keep,
+            "starts": phasing.starts,
+            "seed": phasing.seed,
+            **process,
+        },
+    )
+    print(
+        f"wrote {args.out}: BCMI with the modulator of run {modulator.raw_uid} at "
+        f"({position[0] * 1e6:.3f}, {position[1] * 1e6:.3f}) um, first mode "
+        f"{100 * crystal.mode_weights[0]:.2f}% of {phasing.keep} runs, best free LLK "
+        f"{crystal.free_llk[0]:.4f}, FSC 1/2-bit {crystal.fsc_resolution_m * 1e9:.1f} nm, "
         f"{time.perf_counter() - began:.1f} s"
     )
     return 0

@@ -22,6 +22,7 @@ def rocking_scan(
     step_deg: float = 0.005,
     exposure_s: float = 1.0,
     modulator_in: bool = False,
+    modulator: Readable | None = None,
     metadata: dict[str, Any] | None = None,
 ):
     """Rock ``eta`` through the Bragg angle, one frame per angle.
@@ -36,10 +37,17 @@ def rocking_scan(
         exposure_s: exposure per frame (s), seed 001: 1.
         modulator_in: whether the wavefront modulator is in the diffracted beam (BCMI) or not
             (BCDI); recorded in the start document for the reconstruction to choose its method.
+        modulator: the modulator's nanogoniometer (positions in um), read with every frame: BCMI
+            cuts the calibrated modulator where it stood. Required with ``modulator_in``.
         metadata: extra start-document keys.
     """
     require_range("bragg_angle_deg", bragg_angle_deg, 0.0, 90.0)
     require_range("exposure_s", exposure_s, 1e-6, 3600.0)
+    if modulator_in and modulator is None:
+        raise ValueError(
+            "modulator_in=True needs modulator= (the modulator's nanogoniometer): BCMI cuts the "
+            "calibrated modulator where the nanogoniometer holds it during the scan"
+        )
     angles = [bragg_angle_deg + offset for offset in rocking_offsets_deg(start_deg, stop_deg, step_deg)]
     yield from check_positions(eta, angles)
     args = dict(
@@ -51,6 +59,7 @@ def rocking_scan(
         step_deg=step_deg,
         exposure_s=exposure_s,
         modulator_in=modulator_in,
+        modulator=modulator,
     )
     md = start_metadata(
         "rocking_scan",
@@ -64,4 +73,5 @@ def rocking_scan(
     yield from prepare_exposure(detectors, exposure_s)
     # bluesky types list_scan's *args as (motor, positions) tuples; the documented form is flat.
     scan_args: list[Any] = [eta, angles]
-    return (yield from bp.list_scan(list(detectors), *scan_args, md=md))
+    readables = [*detectors, modulator] if modulator is not None else list(detectors)
+    return (yield from bp.list_scan(readables, *scan_args, md=md))

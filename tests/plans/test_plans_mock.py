@@ -62,11 +62,23 @@ def test_rocking_scan_with_modulator_in_is_bcmi(RE, mock_beamline):
             start_deg=-0.01,
             stop_deg=0.01,
             modulator_in=True,
+            modulator=mock_beamline.nanogoniometer,
             exposure_s=0.1,
         ),
     )
     start = docs[0][1]
     assert start["method"] == "BCMI" and start["modulator_in"] is True
+    assert start["plan_args"]["modulator"] == "nanogoniometer"
+    events = [doc for name, doc in docs if name == "event"]
+    assert len(events) == 5 and all("nanogoniometer-x" in e["data"] for e in events)
+
+
+def test_rocking_scan_with_modulator_in_needs_the_nanogoniometer(RE, mock_beamline):
+    eta = mock_beamline.diffractometer.eta
+    with pytest.raises(
+        ValueError, match=r"modulator_in=True needs modulator= \(the modulator's nanogoniometer\)"
+    ):
+        _run(RE, rocking_scan([mock_beamline.eiger], eta, 17.7, modulator_in=True, exposure_s=0.1))
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import bluesky.plan_stubs as bps
 import bluesky.plans as bp
+import numpy as np
 import pytest
 import tango
 from bluesky.run_engine import call_in_bluesky_event_loop
@@ -85,6 +86,37 @@ def xsn_camera(sim, RE, beamline):
     cutoff = beamline.cutoff_filter
     RE(bps.mv(cutoff.actuator.inserted, False, cutoff.edge, 0.0, beamline.sample.x, 0.0))
     RE(bps.mv(beamline.energy, 8000.0))
+
+
+@pytest.fixture
+def bcmi_frames(sim, RE, beamline):
+    """The simulated Eiger records the Bragg beam through the modulator (seed 001); afterwards the
+    modulator is back at x = y = 0."""
+    eiger = tango.DeviceProxy(sim.addresses["sim/detector/eiger"])
+    previous = eiger.sim_frame_model
+    eiger.sim_frame_model = "bcmi"
+    yield
+    eiger.sim_frame_model = previous
+    nano = beamline.nanogoniometer
+    RE(bps.mv(nano.x, 0.0, nano.y, 0.0))
+
+
+def _rms_widths_m(density: np.ndarray, voxel_m) -> np.ndarray:
+    """RMS extent of a density along Z, Y and X about its centroid (m)."""
+    weights = density / density.sum()
+    widths = []
+    for axis, step in enumerate(voxel_m):
+        profile = weights.sum(axis=tuple(a for a in range(3) if a != axis))
+        x = np.arange(profile.size) * step
+        mean = np.sum(profile * x)
+        widths.append(np.sqrt(np.sum(profile * (x - mean) ** 2)))
+    return np.array(widths)
+
+
+@pytest.fixture
+def rms_widths_m():
+    """rms_widths_m(density, voxel_m): a density's RMS extent along Z, Y and X (m)."""
+    return _rms_widths_m
 
 
 @pytest.fixture

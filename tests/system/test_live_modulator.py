@@ -6,7 +6,6 @@ import bluesky.plan_stubs as bps
 import h5py
 import numpy as np
 import pytest
-import tango
 
 from phasebeam.analysis.bcmi.modulator import modulator_phase_shift
 from phasebeam.analysis.optics import bragg_angle_deg
@@ -19,17 +18,6 @@ from phasebeam.simulators.world import PT111_D_SPACING_M
 ENERGY_EV = 9000.0
 #: Fewer epochs than the live default, for the default test run.
 PHASING = {"epochs": 80, "position_start_epoch": 20}
-
-
-@pytest.fixture
-def bcmi_frames(sim, RE, beamline):
-    eiger = tango.DeviceProxy(sim.addresses["sim/detector/eiger"])
-    previous = eiger.sim_frame_model
-    eiger.sim_frame_model = "bcmi"
-    yield
-    eiger.sim_frame_model = previous
-    nano = beamline.nanogoniometer
-    RE(bps.mv(nano.x, 0.0, nano.y, 0.0))
 
 
 @pytest.mark.parametrize(

@@ -20,20 +20,8 @@ ENERGY_EV = 8000.0
 PHASING = {"recipe": "HIO**100, ER**50", "runs": 3, "keep": 2, "crop_px": 128}
 
 
-def _rms_widths_m(density: np.ndarray, voxel_m) -> np.ndarray:
-    """RMS extent of a density along Z, Y and X about its centroid (m)."""
-    weights = density / density.sum()
-    widths = []
-    for axis, step in enumerate(voxel_m):
-        profile = weights.sum(axis=tuple(a for a in range(3) if a != axis))
-        x = np.arange(profile.size) * step
-        mean = np.sum(profile * x)
-        widths.append(np.sqrt(np.sum(profile * (x - mean) ** 2)))
-    return np.array(widths)
-
-
 def test_live_bcdi_of_a_rocking_scan_matches_the_offline_reconstruction(
-    RE_energy, beamline, storage, settings, tmp_path, capsys
+    RE_energy, beamline, storage, settings, tmp_path, capsys, rms_widths_m
 ):
     RE = RE_energy
     live = live_callbacks(tmp_path, storage.derived, CalibrationStore(tmp_path / "calibrations"))
@@ -76,9 +64,9 @@ def test_live_bcdi_of_a_rocking_scan_matches_the_offline_reconstruction(
 
     # The world's crystal: an unstrained ellipsoid, semi-axes 7, 9, 11 voxels of 20 nm (Z, Y, X).
     crystal = World().crystal
-    true_widths_m = _rms_widths_m(np.abs(crystal.density) ** 2, (crystal.voxel_m,) * 3)
+    true_widths_m = rms_widths_m(np.abs(crystal.density) ** 2, (crystal.voxel_m,) * 3)
     voxel = derived["voxel_m"].read()
-    found_widths_m = _rms_widths_m(np.abs(live_obj) ** 2, voxel)
+    found_widths_m = rms_widths_m(np.abs(live_obj) ** 2, voxel)
     support = derived["support"].read().astype(bool)
     displacement = derived["displacement_m"].read()[support]
     # Weighted by |rho|^2: the crystal is 3-5 voxels across, and the phase of its faint edge

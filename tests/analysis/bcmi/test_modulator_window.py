@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from phasebeam.analysis.bcmi.calibration import modulator_window, window_corner_px
+from phasebeam.analysis.bcmi.geometry import BcmiGeometry
 from phasebeam.analysis.bcmi.modulator import random_binary_pattern
+from phasebeam.analysis.bcmi.rocking_scan import CalibratedModulator
 
 N = 32
 METAL = 0.8 * np.exp(-2.45j)
@@ -49,3 +51,23 @@ def test_a_window_off_the_reconstruction_is_refused():
         modulator_window(truth, np.ones(truth.shape), (40.0, 2.0), N)
     with pytest.raises(ValueError, match="position_m must be a finite"):
         window_corner_px((np.nan, 0.0), (0.0, 0.0), 50e-9)
+
+
+def _calibrated(pixel_m: float):
+    truth = _binary_transmission((96, 96), 6)
+    return truth, CalibratedModulator(truth, np.ones(truth.shape), (30.0, 20.0), pixel_m, 1.35e-3, "cal-uid")
+
+
+def test_a_stored_calibration_is_cut_where_the_modulator_stood():
+    geometry = BcmiGeometry(frame_px=N)
+    truth, calibrated = _calibrated(geometry.pixel_m)
+    # (y, x) = (-5, +7) pixels from the calibration scan's (0, 0), whose corner is pixel (30, 20).
+    window = calibrated.window((-5 * geometry.pixel_m, 7 * geometry.pixel_m), geometry)
+    np.testing.assert_allclose(window, truth[25 : 25 + N, 27 : 27 + N], atol=1e-4)
+
+
+def test_a_calibration_at_another_energy_is_refused_with_both_pixels():
+    geometry = BcmiGeometry(frame_px=N, energy_ev=9000.0)
+    _, calibrated = _calibrated(geometry.pixel_m * 9000.0 / 9050.0)  # the pixel scales as 1 / E
+    with pytest.raises(ValueError, match=r"calibration of run cal-uid .*\(-0\.55%, allowed 0\.2%\)"):
+        calibrated.window((0.0, 0.0), geometry)
