@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Any
 
 from ._version import __version__
 from .beamline import SIMULATED_EIGER_DISTANCE_M, SIMULATED_EIGER_PIXEL_M
@@ -101,22 +102,20 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
         args.out,
         crystal.obj,
         crystal.support,
-        {
-            "program": "phasebeam",
-            "version": __version__,
-            "raw_uid": args.run,
-            "initialisation": crystal.initialisation,
-            "recipe": begin.recipe,
-            "runs": len(crystal.free_llk),
-            "keep": phasing.keep,
-            "seed": phasing.seed,
-            "crop_corner_px": list(scan.corner_px),
-            "free_llk_all_runs": crystal.free_llk,
-            "mode_weights": crystal.mode_weights,
-            "voxel_m": list(crystal.voxel_m),
-            "fsc_resolution_m": crystal.fsc_resolution_m,
-            "displacement_m": crystal.displacement_m,
-        },
+        _process(
+            args,
+            initialisation=crystal.initialisation,
+            recipe=begin.recipe,
+            runs=len(crystal.free_llk),
+            keep=phasing.keep,
+            seed=phasing.seed,
+            crop_corner_px=list(scan.corner_px),
+            free_llk_all_runs=crystal.free_llk,
+            mode_weights=crystal.mode_weights,
+            voxel_m=list(crystal.voxel_m),
+            fsc_resolution_m=crystal.fsc_resolution_m,
+            displacement_m=crystal.displacement_m,
+        ),
     )
     print(
         f"wrote {args.out}: {crystal.initialisation} start, first mode "
@@ -127,12 +126,19 @@ def reconstruct_rocking_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _process(args: argparse.Namespace, **fields: Any) -> dict[str, Any]:
+    """The CXI file's process_1 fields: the program, its version and the raw run, then ``fields``."""
+    return {"program": "phasebeam", "version": __version__, "raw_uid": args.run, **fields}
+
+
+#: The options that only one method takes.
+_METHOD_OPTIONS = {"BCDI": ("init", "crop_px", "cnn_weights"), "BCMI": ("starts", "calibration")}
+
+
 def _options(args: argparse.Namespace, known: tuple[str, ...], method: str) -> dict:
-    """The phasing options given; one of the other method's is refused by name."""
-    others = ("init", "crop_px", "cnn_weights", "starts", "calibration")
-    wrong = [
-        f"--{key.replace('_', '-')}" for key in others if key not in known and getattr(args, key) is not None
-    ]
+    """The phasing options of ``known`` that were given; one of the other method's is refused by name."""
+    others = [key for other, keys in _METHOD_OPTIONS.items() if other != method for key in keys]
+    wrong = [f"--{key.replace('_', '-')}" for key in others if getattr(args, key) is not None]
     if wrong:
         raise ValueError(f"{', '.join(wrong)}: not for {method}, and run {args.run} is a {method} scan")
     return {key: getattr(args, key) for key in known if getattr(args, key) is not None}
@@ -193,21 +199,19 @@ def _reconstruct_bcmi_run(args: argparse.Namespace, start: dict, frames) -> int:
         args.out,
         crystal.obj,
         crystal.support,
-        {
-            "program": "phasebeam",
-            "version": __version__,
-            "raw_uid": args.run,
-            "method": "BCMI",
-            "calibration_uid": modulator.raw_uid,
-            "modulator_position_m": list(position),
-            "d1_m": modulator.d1_m,
-            "recipe": phasing.recipe,
-            "runs": phasing.runs,
-            "keep": phasing.keep,
-            "starts": phasing.starts,
-            "seed": phasing.seed,
+        _process(
+            args,
+            method="BCMI",
+            calibration_uid=modulator.raw_uid,
+            modulator_position_m=list(position),
+            d1_m=modulator.d1_m,
+            recipe=phasing.recipe,
+            runs=phasing.runs,
+            keep=phasing.keep,
+            starts=phasing.starts,
+            seed=phasing.seed,
             **process,
-        },
+        ),
     )
     print(
         f"wrote {args.out}: BCMI with the modulator of run {modulator.raw_uid} at "

@@ -119,6 +119,19 @@ def rms_widths_m():
     return _rms_widths_m
 
 
+def _weighted_rms(values: np.ndarray, weights: np.ndarray) -> float:
+    """RMS of ``values`` about their weighted mean, each weighted by ``weights``."""
+    mean = np.average(values, weights=weights)
+    return float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
+
+
+@pytest.fixture
+def weighted_rms():
+    """weighted_rms(values, weights): RMS about the weighted mean (a displacement's spread, weighted
+    by |rho|^2 so that the noise phase of faint edge voxels counts little)."""
+    return _weighted_rms
+
+
 @pytest.fixture
 def take_flats(RE_tiled, beamline):
     """take_flats(count, exposure_s) runs ``count`` frames of the camera (move the sample out

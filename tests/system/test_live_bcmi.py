@@ -52,6 +52,7 @@ def test_live_bcmi_finds_the_stored_calibration_and_matches_the_offline_reconstr
     tmp_path,
     capsys,
     rms_widths_m,
+    weighted_rms,
 ):
     RE = RE_energy
     theta_b = bragg_angle_deg(ENERGY_EV, PT111_D_SPACING_M)
@@ -98,7 +99,13 @@ def test_live_bcmi_finds_the_stored_calibration_and_matches_the_offline_reconstr
     uri, _, key = storage.uri.partition("?api_key=")
     out = tmp_path / "offline.cxi"
     source = ["--tiled", uri, "--api-key", key, "--data-dir", str(settings.data_dir)]
-    assert main(["reconstruct", "rocking", "--run", uid, "--out", str(out), *source]) == 0
+    # A calibration asked for by uid, and an option of BCDI's, are refused before any phasing.
+    argv = ["reconstruct", "rocking", "--run", uid, "--out", str(out), *source]
+    assert main([*argv, "--calibration", "no-such-run"]) == 2
+    assert "no modulator calibration of run no-such-run" in capsys.readouterr().err
+    assert main([*argv, "--crop-px", "64"]) == 2
+    assert f"--crop-px: not for BCMI, and run {uid} is a BCMI scan" in capsys.readouterr().err
+    assert main(argv) == 0  # the most recent calibration, found by itself
     printed = capsys.readouterr().out
     assert f"modulator from the stored modulator of run {calibration_uid}" in printed
     with h5py.File(out) as f:
@@ -118,12 +125,7 @@ def test_live_bcmi_finds_the_stored_calibration_and_matches_the_offline_reconstr
     true = rms_widths_m(np.abs(crystal.density) ** 2, (crystal.voxel_m,) * 3)
     support = derived["support"].read().astype(bool)
     displacement = derived["displacement_m"].read()[support]
-    inside = density[support]
-    u_rms = float(
-        np.sqrt(
-            np.sum(inside * (displacement - np.average(displacement, weights=inside)) ** 2) / inside.sum()
-        )
-    )
+    u_rms = weighted_rms(displacement, density[support])
     d1_m = derived.metadata["d1_m"]
     print(
         f"BCMI live, calibration d1 {d1_m * 1e3:.3f} mm (world 1.35 mm): voxel "

@@ -21,7 +21,7 @@ PHASING = {"recipe": "HIO**100, ER**50", "runs": 3, "keep": 2, "crop_px": 128}
 
 
 def test_live_bcdi_of_a_rocking_scan_matches_the_offline_reconstruction(
-    RE_energy, beamline, storage, settings, tmp_path, capsys, rms_widths_m
+    RE_energy, beamline, storage, settings, tmp_path, capsys, rms_widths_m, weighted_rms
 ):
     RE = RE_energy
     live = live_callbacks(tmp_path, storage.derived, CalibrationStore(tmp_path / "calibrations"))
@@ -71,12 +71,7 @@ def test_live_bcdi_of_a_rocking_scan_matches_the_offline_reconstruction(
     displacement = derived["displacement_m"].read()[support]
     # Weighted by |rho|^2: the crystal is 3-5 voxels across, and the phase of its faint edge
     # voxels is noise (one CI run had a single edge voxel at 88 pm).
-    density = np.abs(live_obj[support]) ** 2
-    displacement_rms_m = float(
-        np.sqrt(
-            np.sum(density * (displacement - np.average(displacement, weights=density)) ** 2) / density.sum()
-        )
-    )
+    displacement_rms_m = weighted_rms(displacement, np.abs(live_obj[support]) ** 2)
     weight = derived.metadata["first_mode_weight"]
     print(
         f"voxel {np.round(voxel * 1e9, 1)} nm; RMS widths {np.round(found_widths_m * 1e9, 1)} nm vs the "
