@@ -66,6 +66,23 @@ def energy_in_start_document(energy: Any):
     return preprocessor
 
 
+#: What the messages call each kind of calibration.
+_CALIBRATION_NAMES = {XSN_OPTICS: "knife-edge", MODULATOR: "modulator"}
+
+
+def _calibration_for(
+    store: CalibrationStore, kind: str, start: Mapping[str, Any], calibration_uid: str | None
+) -> tuple[Calibration, float]:
+    """The stored calibration of ``kind`` for a run, checked against its energy, and that energy (eV)."""
+    energy = start.get("energy_ev")
+    if energy is None:
+        raise CalibrationError(
+            f"run {start.get('uid')} has no energy_ev in its start document: the "
+            f"{_CALIBRATION_NAMES[kind]} calibration cannot be checked against it"
+        )
+    return store.find(kind, calibration_uid, float(energy)), float(energy)
+
+
 def stored_xsn_optics(
     store: CalibrationStore, start: Mapping[str, Any], calibration_uid: str | None = None
 ) -> tuple[XsnOptics, Calibration]:
@@ -76,15 +93,9 @@ def stored_xsn_optics(
     frequency edge / (D dr_n)), so a calibration within the store's energy tolerance is used with
     the run's wavelength.
     """
-    energy = start.get("energy_ev")
-    if energy is None:
-        raise CalibrationError(
-            f"run {start.get('uid')} has no energy_ev in its start document: the knife-edge "
-            "calibration cannot be checked against it"
-        )
-    calibration = store.find(XSN_OPTICS, calibration_uid, float(energy))
+    calibration, energy = _calibration_for(store, XSN_OPTICS, start, calibration_uid)
     optics = read_optics(calibration.path)
-    return dataclasses.replace(optics, wavelength_m=float(wavelength_m(float(energy)))), calibration
+    return dataclasses.replace(optics, wavelength_m=float(wavelength_m(energy))), calibration
 
 
 def xsn_optics_for(store: CalibrationStore, calibration_uid: str | None = None):
@@ -114,13 +125,7 @@ def stored_modulator(
 ) -> tuple[CalibratedModulator, Calibration]:
     """The calibrated modulator for a run (the most recent stored calibration by default, checked
     against the run's energy), and that calibration."""
-    energy = start.get("energy_ev")
-    if energy is None:
-        raise CalibrationError(
-            f"run {start.get('uid')} has no energy_ev in its start document: the modulator "
-            "calibration cannot be checked against it"
-        )
-    calibration = store.find(MODULATOR, calibration_uid, float(energy))
+    calibration, _ = _calibration_for(store, MODULATOR, start, calibration_uid)
     with h5py.File(calibration.path, "r") as f:
         origin = np.asarray(f["origin_px"], dtype=np.float64)
         modulator = CalibratedModulator(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from phasebeam.calibrations import MODULATOR, XSN_OPTICS, CalibrationError, CalibrationStore
+from phasebeam.live_analyses import stored_modulator, stored_xsn_optics
 
 HOUR_S = 3600.0
 
@@ -62,3 +63,12 @@ def test_bad_store_settings_and_kinds_are_refused(tmp_path):
         CalibrationStore(tmp_path, energy_tolerance_ev=-1)
     with pytest.raises(ValueError, match="kind='flat' is not one of"):
         CalibrationStore(tmp_path).find("flat")
+
+
+@pytest.mark.parametrize(
+    ("find", "name"), [(stored_xsn_optics, "knife-edge"), (stored_modulator, "modulator")]
+)
+def test_a_run_without_energy_cannot_have_its_calibration_checked(tmp_path, find, name):
+    store = CalibrationStore(tmp_path)
+    with pytest.raises(CalibrationError, match=rf"run r1 has no energy_ev .*: the {name} calibration cannot"):
+        find(store, {"uid": "r1"})
