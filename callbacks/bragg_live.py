@@ -28,6 +28,7 @@ from phasebeam.analysis.bcmi.rocking_scan import (
 )
 from phasebeam.analysis.cdi.recipe import STANDARD_RECIPE
 from phasebeam.analysis.cdi.rocking_scan import reconstruct_rocking_scan, rocking_intensity
+from phasebeam.analysis.cdi.run_set import crystal_cube
 from phasebeam.analysis.cnn.phasing import REFINEMENT_RECIPE
 from phasebeam.analysis.optics import wavelength_m
 
@@ -355,16 +356,28 @@ class RockingScanReconstruction(RockingCurveLive):
             super().draw(figure)
             return
         axes = figure.subplots(1, 3)
-        middle = crystal.obj.shape[0] // 2
-        axes[0].imshow(np.abs(crystal.obj[middle]), cmap="gray")
+        # The crystal is a few voxels across in a frame-sized array: show its box, in nm.
+        box_z, box_y, box_x = crystal_cube(crystal.obj, margin_vox=4)
+        middle = (box_z.start + box_z.stop) // 2
+        voxel_y_nm, voxel_x_nm = 1e9 * crystal.voxel_m[1], 1e9 * crystal.voxel_m[2]
+        extent = (
+            box_x.start * voxel_x_nm,
+            box_x.stop * voxel_x_nm,
+            box_y.stop * voxel_y_nm,
+            box_y.start * voxel_y_nm,
+        )
+        axes[0].imshow(np.abs(crystal.obj[middle, box_y, box_x]), cmap="gray", extent=extent)
+        method = "BCMI" if self.modulator_in else "BCDI"
         weight = 100 * crystal.mode_weights[0]
-        axes[0].set_title(f"|rho|, central slice; first mode {weight:.1f}%", fontsize=9)
-        shown = axes[1].imshow(crystal.displacement_m[middle] * 1e12, cmap="coolwarm")
+        axes[0].set_title(f"{method} |rho|, slice {middle}\nfirst mode {weight:.1f}%", fontsize=9)
+        shown = axes[1].imshow(
+            crystal.displacement_m[middle, box_y, box_x] * 1e12, cmap="coolwarm", extent=extent
+        )
         figure.colorbar(shown, ax=axes[1], label="u (pm)")
         axes[1].set_title("displacement along G", fontsize=9)
+        for ax in axes[:2]:
+            ax.set(xlabel="x (nm)", ylabel="y (nm)")
         curve = RockingCurveLive.result(self, final=False)
         axes[2].plot(curve["eta_deg"], curve["integrated_counts"], "o-", ms=3)
         axes[2].set(xlabel="eta (deg)", ylabel="integrated intensity (counts)")
         axes[2].set_title(f"FSC 1/2-bit {crystal.fsc_resolution_m * 1e9:.1f} nm", fontsize=9)
-        for ax in axes[:2]:
-            ax.set(xticks=[], yticks=[])
