@@ -113,6 +113,8 @@ class _RunFeed:
         self.events_by_seq: dict[int, tuple[dict[str, Any], float]] = {}
         self.queue: queue.Queue[_Pending | None] = queue.Queue()
         self.failure: BaseException | None = None
+        #: When the stop document came (monotonic s).
+        self.stopped = 0.0
 
 
 class LiveCallback(DocumentRouter):
@@ -163,6 +165,10 @@ class LiveCallback(DocumentRouter):
         self.latencies_s: list[float] = []
         #: Seconds from each run's stop document to its final publication.
         self.final_latencies_s: dict[str, float] = {}
+        #: Seconds the RunEngine's thread spent in this callback, per run uid: what the live
+        #: analysis costs the scan (filing documents; the analysis itself is in the worker).
+        self.dispatch_s: dict[str, float] = {}
+        self._dispatch_uid = ""
         #: Files written, Tiled keys made and the status ("ok" or "failed"), per run uid.
         self.published: dict[str, dict[str, Any]] = {}
         self.errors: list[BaseException] = []
@@ -170,6 +176,16 @@ class LiveCallback(DocumentRouter):
         self._workers: list[threading.Thread] = []
 
     # --- RunEngine thread: file the documents, queue the frames ----------------------------
+
+    def __call__(self, name, doc, validate=False):
+        began = time.perf_counter()
+        try:
+            return super().__call__(name, doc, validate)
+        finally:
+            if name == "start":
+                self._dispatch_uid = doc.get("uid", "no-run")
+            spent = time.perf_counter() - began
+            self.dispatch_s[self._dispatch_uid] = self.dispatch_s.get(self._dispatch_uid, 0.0) + spent
 
     def start(self, doc):
         self._feed = None
@@ -238,6 +254,7 @@ class LiveCallback(DocumentRouter):
 
     def stop(self, doc):
         if self._feed is not None:
+            self._feed.stopped = time.monotonic()
             self._feed.queue.put(None)
             self._feed = None
         return doc
@@ -278,14 +295,13 @@ class LiveCallback(DocumentRouter):
                 self._publish(feed, final=False, frame_times=unpublished)
                 unpublished = []
                 last_publish = time.monotonic()
-        stopped = time.monotonic()
         if feed.failure is None:
             result = self._publish(feed, final=True, frame_times=unpublished)
             if result is not None:
                 self._tell_listeners(feed, result)
         if feed.failure is not None:
             self._publish_failure(feed)
-        self.final_latencies_s[feed.uid] = time.monotonic() - stopped
+        self.final_latencies_s[feed.uid] = time.monotonic() - feed.stopped
 
     def _fail(self, feed: _RunFeed, error: BaseException) -> None:
         feed.failure = error

@@ -100,38 +100,33 @@ class SlowAnalysis:
 
 
 def test_a_slow_analysis_does_not_slow_the_scan(RE, beamline, tmp_path):
+    """What the scan loses is the time the RunEngine's thread spends in the callback, measured
+    per run; wall-time comparisons of whole scans flake on a loaded 2-core machine, so they live
+    in ``benchmarks/live_overhead.py``."""
     frames = 16
-
-    def timed(callback=None):
-        token = RE.subscribe(callback) if callback else None
-        started = time.monotonic()
-        try:
-            RE(bp.count([beamline.camera], frames))
-        finally:
-            if token is not None:
-                RE.unsubscribe(token)
-        duration = time.monotonic() - started
-        if callback is not None:
-            callback.wait(timeout=60)
-        return duration
-
-    timed()  # warm-up
     live = LiveCallback(SlowAnalysis(), "camera", tmp_path, None, publish_period_s=0.5)
-    # Interleaved, so that a drift of the machine's load weighs on both alike.
-    without, with_slow = [], []
-    # Three rounds: one CI run had a 6.1 s and an 11.3 s scan without the analysis, both above
-    # the fastest with it, so the fastest of two was not a clean measurement.
-    for _ in range(3):
-        without.append(timed())
-        with_slow.append(timed(live))
+    token = RE.subscribe(live)
+    started = time.monotonic()
+    try:
+        (uid,) = RE(bp.count([beamline.camera], frames))
+    finally:
+        RE.unsubscribe(token)
+    scan_s = time.monotonic() - started
+    live.wait(timeout=60)
     assert live.errors == [] and live.analysis.count == frames
-    # The fastest of each: load from elsewhere on 2 cores only ever adds time (one CI run had a
-    # 3.84 s and a 4.46 s scan with the analysis).
-    change = np.min(with_slow) / np.min(without) - 1
-    print(f"scan {without} s without, {with_slow} s with a 0.5 s/frame analysis: {change:+.1%}")
-    assert abs(change) < 0.10, (without, with_slow)
-    # The worker runs 0.5 s per frame behind the scan: the last frame waits for the ones before.
-    assert max(live.latencies_s) > 0.5 * frames - np.min(without)
+    dispatch_s = live.dispatch_s[uid]
+    print(
+        f"{frames} frames in {scan_s:.2f} s; the RunEngine thread spent {dispatch_s * 1e3:.1f} ms in "
+        f"the callback ({dispatch_s / frames * 1e3:.2f} ms per frame, {dispatch_s / scan_s:.2%} of the "
+        f"scan); stop to final result {live.final_latencies_s[uid]:.1f} s"
+    )
+    # Filing the documents costs the scan well under 10% of its time, and under 1% of the
+    # analysis's own 0.5 s per frame.
+    assert dispatch_s < 0.10 * scan_s and dispatch_s / frames < 5e-3
+    # The worker runs 0.5 s per frame behind the scan: the last frame waits for the ones before,
+    # and the final result comes well after the stop.
+    assert max(live.latencies_s) > 0.5 * frames - scan_s
+    assert live.final_latencies_s[uid] > 0.5 * frames - scan_s
 
 
 class FailingAnalysis:
