@@ -65,6 +65,8 @@ SIMULATED_EIGER_PIXEL_M = 75e-6
 SIMULATED_EIGER_DISTANCE_M = 5.35
 #: The simulated microscope camera's pixel at the sample plane (m).
 SIMULATED_CAMERA_PIXEL_M = 100e-9
+#: The simulated camera's scintillator PSF at the sample plane (FWHM, m): seed 004's 72 nm.
+SIMULATED_SCINTILLATOR_PSF_FWHM_M = 72e-9
 #: Sample-to-camera distance of the simulated microscope (m); the refocus rule uses it.
 SIMULATED_SAMPLE_TO_CAMERA_M = 1.3
 

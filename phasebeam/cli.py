@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="start the simulated beamline and embedded Tiled, run a short scan of each frame model, "
-        "print where the data is and a summary; 'demo bcmi': seed 001's BCMI vs BCDI comparison",
+        help="start the simulated beamline and embedded Tiled, run every plan with its live reconstruction, "
+        "write a report (a figure per method, summary.json); 'demo bcmi': seed 001's BCMI vs BCDI comparison",
     )
     demo.add_argument(
         "method", nargs="?", choices=["bcmi"], help="bcmi: modulator calibration, then BCMI vs BCDI runs"
@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         from .settings import Settings
 
         settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
-        run_demo(settings, seed=args.seed)
-        return 0
+        summary = run_demo(settings, seed=args.seed)
+        return 1 if summary["failed"] else 0
     if args.command == "live":
         from .live_service import run_live
 

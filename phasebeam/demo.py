@@ -1,10 +1,25 @@
-"""``phasebeam demo``: the simulated beamline end to end, every phasebeam plan with its live analysis.
+"""``phasebeam demo``: the simulated beamline end to end, every method reconstructed live.
 
-Starts the simulated Tango beamline and Tiled (embedded unless a URI is given), runs the six plans
-(knife edge and Foucault test, rocking scan, ptychography calibration, snake scan through an
-announced top-up injection, fly tomography, energy sweep) with the live analyses, reads every run
-back from Tiled, and writes a report folder ``<data dir>/report/`` (a sub-folder of figures and
-HDF5 results per run, and ``summary.json``). The summary also goes to
+Starts the simulated Tango beamline and Tiled (embedded unless a URI is given), subscribes the
+beamline's live analyses (:func:`.live_analyses.live_callbacks`, with demo-sized ``phasing``
+metadata so that each reconstruction takes seconds to a minute on 2 cores) and runs, in the order a
+beamline scientist would:
+
+1. ``foucault_test``: the filter's focus (analysed after the run);
+2. ``knife_edge_calibration``: the XSN optics, stored as the calibration the tomography finds;
+3. ``energy_sweep`` across the Ni K edge with a ``tomography_0_180`` at each energy: live delta and
+   beta tomograms, then the sweep's spectra, Ni density map and Kramers-Kronig check;
+4. ``rocking_scan`` with the modulator out: live BCDI;
+5. ``modulator_ptycho_calibration``: live ptychography of the modulator, stored;
+6. ``rocking_scan`` with the modulator in: live BCMI with that stored calibration;
+7. ``snake_scan`` over the membrane through an announced top-up injection: live XEDM.
+
+Each step waits for its results before the next starts (the next steps need the calibrations,
+and the timings are then each step's own). The report folder ``<data dir>/report/`` holds a
+sub-folder per run with each analysis's figure (PNG) and result (HDF5), and ``summary.json``: per
+run its frames, files, scan time and live results (their figures of merit, where they are in
+Tiled, the time from the run's stop to the final result, the RunEngine thread's time in the live
+callbacks per frame), and per method its headline figures. The summary also goes to
 ``<data dir>/demo-summary.json``.
 """
 
@@ -13,10 +28,12 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import bluesky.plan_stubs as bps
+import h5py
 import numpy as np
 import tango
 from bluesky import RunEngine
@@ -25,29 +42,85 @@ from matplotlib.figure import Figure
 
 from phasebeam.analysis.foucault import foucault_focus
 from phasebeam.analysis.optics import bragg_angle_deg
-from phasebeam.callbacks.analyses import KnifeEdgeSpectrum, RockingCurveLive, SnakeAccumulator
 from phasebeam.callbacks.live import LiveCallback
+from phasebeam.callbacks.sweep_live import EnergySweepSpectra
 from phasebeam.plans.energy_sweep import energy_sweep
 from phasebeam.plans.knife_edge import foucault_test, knife_edge_calibration
 from phasebeam.plans.ptychography import modulator_ptycho_calibration
 from phasebeam.plans.rocking import rocking_scan
 from phasebeam.plans.snake import snake_scan
-from phasebeam.plans.tomography import tomography_0_180
+from phasebeam.simulators.projection import default_spheres
 from phasebeam.simulators.world import PT111_D_SPACING_M
 
 from ._version import __version__
-from .beamline import Beamline, build_beamline, connect_beamline, simulated_addresses
+from .beamline import (
+    SIMULATED_SCINTILLATOR_PSF_FWHM_M,
+    Beamline,
+    build_beamline,
+    connect_beamline,
+    simulated_addresses,
+)
+from .calibrations import CalibrationStore
+from .live_analyses import Microscope, energy_in_start_document, live_callbacks
 from .settings import Settings
-from .simulated_beamline import SimulatedBeamline
-from .storage import Storage, frame_files, read_frames
+from .simulated_beamline import SimulatedBeamline, simulated_eiger_mask
+from .storage import DERIVED_CONTAINER, RUNS_CONTAINER, Storage, frame_files, read_frames
+
+#: Demo-sized phasing (the live defaults are sized for the beamline's computers):
+#: BCDI, three runs of 150 iterations on the whole frames;
+BCDI_PHASING = {"recipe": "HIO**100, ER**50", "runs": 3, "keep": 2, "crop_px": 128}
+#: the modulator's ptychography, 80 epochs with position correction from the 20th;
+MODULATOR_PHASING = {"epochs": 80, "position_start_epoch": 20}
+#: BCMI, two runs of 140 iterations;
+BCMI_PHASING = {"recipe": "RAAR**80, ER**60", "runs": 2, "keep": 2, "starts": 4}
+#: XEDM, a guided HIO of 6 starts and 2 generations, without the core-shell fit.
+XEDM_PHASING = {"starts": 6, "generations": 2, "hio": 40, "er": 10, "fit": False}
+
+#: The XSN microscope of the simulated beamline. Its rotation axis is exact, and registration
+#: step 1 is biased on the strongly refracting NiO spheres, so the pairs are not registered.
+MICROSCOPE = Microscope(
+    scintillator_psf_fwhm_m=SIMULATED_SCINTILLATOR_PSF_FWHM_M, edge_reference_px=4, register=False
+)
+#: Seed 004's energies around the Ni K edge (8333 eV) and the knife edge's between them (eV).
+SWEEP_ENERGIES_EV = (8326.0, 8366.0)
+KNIFE_EDGE_EV = 8346.0
+BCDI_ENERGY_EV = 8000.0
+BCMI_ENERGY_EV = 9000.0
+#: Where the modulator stands during the BCMI rocking scan (um): inside the calibrated area.
+MODULATOR_XY_UM = (0.1, -0.05)
+#: How long the demo waits for one step's live results (s).
+RESULT_TIMEOUT_S = 600.0
+
+#: The headline figures of merit of each method, from its live result's scalars.
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "knife_edge_optics": ("pupil_na", "cutoff_frequency_per_m", "energy_ev"),
+    "xsn_tomography": ("pairs", "delta_resolution_m", "beta_resolution_m", "energy_ev"),
+    "energy_sweep_spectra": (
+        "sample_edge_element_density_g_cm3",
+        "sample_kk_rms_relative_deviation",
+        "sample_voxels",
+    ),
+    "rocking_reconstruction": ("method", "first_mode_weight", "fsc_resolution_m", "runs"),
+    "modulator_calibration": ("phase_shift_rad", "phase_shift_xraydb_rad", "d1_m", "frames"),
+    "xedm": ("frames_kept", "prtf_half_period_m"),
+}
 
 
 def _say(out: TextIO, text: str) -> None:
     print(text, file=out, flush=True)
 
 
-def run_demo(settings: Settings, seed: int = 0, out: TextIO = sys.stdout) -> dict[str, Any]:
-    """Run the demo; return (and write) its summary."""
+def run_demo(
+    settings: Settings, seed: int = 0, out: TextIO = sys.stdout, live: bool = True
+) -> dict[str, Any]:
+    """Run the demo; return (and write) its summary.
+
+    Args:
+        settings: where the data, frames, calibrations and Tiled go.
+        seed: the simulated world's random seed.
+        out: where progress is printed.
+        live: subscribe the live analyses (``False`` runs the plans alone, to time them).
+    """
     t_start = time.monotonic()
     report_dir = settings.data_dir / "report"
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -60,16 +133,38 @@ def run_demo(settings: Settings, seed: int = 0, out: TextIO = sys.stdout) -> dic
             RE.subscribe(storage.writer)
             beamline = build_beamline(simulated_addresses(sim.addresses), settings.frames_dir)
             call_in_bluesky_event_loop(connect_beamline(beamline))
-            demo = _Demo(RE, beamline, storage, sim.addresses, report_dir, out)
-            runs = [
-                demo.knife_edge(),
-                demo.foucault(),
-                demo.rocking(),
-                demo.ptychography(),
-                demo.snake(),
-                demo.tomography(),
-                demo.energy_sweep(),
+            RE.preprocessors.append(energy_in_start_document(beamline.energy))
+            callbacks = (
+                live_callbacks(
+                    report_dir,
+                    storage.derived,
+                    CalibrationStore(settings.calibrations_dir),
+                    MICROSCOPE,
+                    eiger_mask=simulated_eiger_mask(),
+                )
+                if live
+                else {}
+            )
+            for callback in callbacks.values():
+                RE.subscribe(callback)
+            demo = _Demo(RE, beamline, storage, sim.addresses, callbacks, report_dir, out)
+            steps = [
+                demo.foucault,
+                demo.knife_edge,
+                demo.energy_sweep,
+                demo.bcdi,
+                demo.modulator_calibration,
+                demo.bcmi,
+                demo.snake,
             ]
+            for step in steps:
+                step()
+    failed = [
+        f"{run['uid']}-{name}: {result.get('error', '')}"
+        for run in demo.runs
+        for name, result in run["results"].items()
+        if result["status"] != "ok"
+    ]
     summary = {
         "phasebeam_version": __version__,
         "data_dir": str(settings.data_dir),
@@ -78,34 +173,45 @@ def run_demo(settings: Settings, seed: int = 0, out: TextIO = sys.stdout) -> dic
         "tiled_uri": storage.display_uri
         if settings.tiled_uri
         else f"embedded, catalog in {settings.tiled_dir}",
-        "runs": runs,
+        "live": live,
+        "methods": demo.methods,
+        "runs": demo.runs,
+        "failed": failed,
         "elapsed_s": round(time.monotonic() - t_start, 1),
     }
     text = json.dumps(summary, indent=2, default=str)
     (report_dir / "summary.json").write_text(text)
     path = settings.data_dir / "demo-summary.json"
     path.write_text(text)
+    for line in failed:
+        _say(out, f"FAILED {line}")
     _say(out, f"done in {summary['elapsed_s']} s; report: {report_dir}; summary: {path}")
     return summary
 
 
-def _describe(storage: Storage, uid: str, detector: str) -> tuple[dict[str, Any], Any]:
-    frames = read_frames(storage.runs, uid, detector)
-    run = storage.runs[uid]
-    info = {
-        "uid": uid,
-        "plan_name": run.metadata["start"]["plan_name"],
-        "detector": detector,
-        "frames": int(frames.frames.shape[0]),
-        "frame_shape_px": list(frames.frames.shape[1:]),
-        "total_counts": int(frames.frames.sum(dtype=np.int64)),
-        "files": sorted(set(frame_files(storage.runs, uid))),
-    }
-    return info, frames
+def _scalar(value: Any) -> Any:
+    """An HDF5 attribute as plain JSON: numbers, strings or booleans."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _fmt(name: str, value: Any) -> str:
+    """A figure for the console, in the unit its name gives (lengths in nm, um or mm)."""
+    if isinstance(value, float) and name.endswith("_per_m"):
+        return f"{name[: -len('_per_m')]} {value * 1e-6:.4g} 1/um"
+    if isinstance(value, float) and name.endswith("_m"):
+        scale, unit = (1e9, "nm") if abs(value) < 1e-6 else (1e6, "um") if abs(value) < 1e-3 else (1e3, "mm")
+        return f"{name[:-2]} {value * scale:.4g} {unit}"
+    if isinstance(value, float):
+        return f"{name} {value:.4g}"
+    return f"{name} {value}"
 
 
 class _Demo:
-    """The demo's steps: one plan each, with its live analysis where there is one."""
+    """The demo's steps: one plan each (the sweep runs one per energy), with its live analyses."""
 
     def __init__(
         self,
@@ -113,34 +219,153 @@ class _Demo:
         beamline: Beamline,
         storage: Storage,
         addresses: dict[str, str],
+        callbacks: dict[str, LiveCallback],
         report_dir: Path,
         out: TextIO,
     ) -> None:
         self.RE, self.bl, self.storage, self.addresses = RE, beamline, storage, addresses
-        self.report_dir, self.out = report_dir, out
+        self.callbacks, self.report_dir, self.out = callbacks, report_dir, out
         self.step = 0
+        #: One entry per raw run, in order.
+        self.runs: list[dict[str, Any]] = []
+        #: One entry per method: its headline figures, figure and Tiled location.
+        self.methods: list[dict[str, Any]] = []
+
+    # --- helpers ---------------------------------------------------------------------------
 
     def _title(self, text: str) -> None:
         self.step += 1
         _say(self.out, f"{self.step}/7 {text}")
 
-    def _live(self, analysis: Any, detector: str) -> LiveCallback:
-        return LiveCallback(analysis, detector, self.report_dir, self.storage.derived, publish_period_s=1.0)
+    def _frame_model(self, detector: str, model: str) -> None:
+        """Pick a simulated detector's frame model (a simulator-only Tango attribute)."""
+        tango.DeviceProxy(self.addresses[f"sim/detector/{detector}"]).sim_frame_model = model
 
-    def _run_live(self, plan, live: LiveCallback | None = None) -> str:
-        token = self.RE.subscribe(live) if live is not None else None
-        try:
-            uid = _run(self.RE, plan)
-        finally:
-            if token is not None:
-                self.RE.unsubscribe(token)
-        if live is not None:
-            live.wait(timeout=120)
-            if live.errors:
-                raise RuntimeError(f"live analysis {live.analysis.name} failed: {live.errors[0]!r}")
-        return uid
+    def _scan(self, plan, detector: str, analyses: Sequence[str], step: str) -> list[dict[str, Any]]:
+        """Run ``plan``, wait for the live ``analyses`` of its runs, and describe each run."""
+        started = time.monotonic()
+        uids = self.RE(plan)
+        scan_s = time.monotonic() - started
+        assert isinstance(uids, tuple) and uids, uids
+        for name in analyses:
+            if name in self.callbacks:
+                self.callbacks[name].wait(timeout=RESULT_TIMEOUT_S)
+        described = []
+        for uid in uids:
+            info = self._describe(uid, detector, step)
+            info["scan_s"] = round(scan_s / len(uids), 2)
+            info["results"] = {
+                name: self._result(self.callbacks[name], uid, info["frames"])
+                for name in analyses
+                if name in self.callbacks
+            }
+            self.runs.append(info)
+            described.append(info)
+        return described
 
-    def _figure(self, uid: str, name: str, draw) -> str:
+    def _describe(self, uid: str, detector: str, step: str) -> dict[str, Any]:
+        frames = read_frames(self.storage.runs, uid, detector)
+        run = self.storage.runs[uid]
+        return {
+            "step": step,
+            "uid": uid,
+            "plan_name": run.metadata["start"]["plan_name"],
+            "detector": detector,
+            "frames": int(frames.frames.shape[0]),
+            "frame_shape_px": list(frames.frames.shape[1:]),
+            "total_counts": int(frames.frames.sum(dtype=np.int64)),
+            "files": sorted(set(frame_files(self.storage.runs, uid))),
+            "tiled": f"{RUNS_CONTAINER}/{uid}",
+        }
+
+    def _result(self, callback: LiveCallback, uid: str, frames: int) -> dict[str, Any]:
+        """A run's live result: status, files, Tiled location, figures of merit, timings."""
+        record = callback.published.get(uid, {"status": "failed", "error": "no result published"})
+        result: dict[str, Any] = {"status": record["status"]}
+        if "error" in record:
+            result["error"] = record["error"]
+        for key in ("h5", "png"):
+            if key in record:
+                result[key] = str(record[key])
+        if "tiled_key" in record:
+            result["tiled"] = f"{DERIVED_CONTAINER}/{record['tiled_key']}"
+        if "h5" in record:
+            with h5py.File(record["h5"], "r") as f:
+                result["figures"] = {key: _scalar(value) for key, value in f.attrs.items()}
+        # Every live callback files every run's documents, so all of them cost the scan.
+        dispatch_s = sum(c.dispatch_s.get(uid, 0.0) for c in self.callbacks.values())
+        result["runengine_ms_per_frame"] = round(dispatch_s / max(frames, 1) * 1e3, 3)
+        if uid in callback.final_latencies_s:
+            result["stop_to_result_s"] = round(callback.final_latencies_s[uid], 2)
+        return result
+
+    def _method(self, method: str, run: dict[str, Any], analysis: str, result: dict[str, Any] | None = None):
+        """Record (and print) a method's headline figures from a run's live result."""
+        result = result if result is not None else run["results"].get(analysis)
+        if result is None:  # the plans ran without their live analyses
+            return
+        figures = result.get("figures", {})
+        headline = {name: figures[name] for name in HEADLINES[analysis] if name in figures}
+        entry = {
+            "method": method,
+            "plan_name": run["plan_name"],
+            "uid": run["uid"],
+            "analysis": analysis,
+            "status": result["status"],
+            "figures": headline,
+            "png": result.get("png"),
+            "tiled": result.get("tiled"),
+            "stop_to_result_s": result.get("stop_to_result_s"),
+        }
+        self.methods.append(entry)
+        if result["status"] != "ok":
+            _say(self.out, f"    {method}: FAILED: {result.get('error')}")
+            return
+        shown = "; ".join(_fmt(name, value) for name, value in headline.items())
+        _say(self.out, f"    {method}: {shown}; result {result.get('stop_to_result_s')} s after the stop")
+
+    def _energy(self, energy_ev: float) -> None:
+        self.RE(bps.mv(self.bl.energy, energy_ev))
+
+    # --- the steps --------------------------------------------------------------------------
+
+    def foucault(self) -> None:
+        self._title("foucault_test: the filter's axial position where the field darkens uniformly")
+        self._frame_model("camera", "knife_edge")
+        cutoff = self.bl.cutoff_filter
+        (run,) = self._scan(
+            foucault_test([self.bl.camera], cutoff, -1.5, 2.5, 0.5, edge_um=0.0), "camera", (), "foucault"
+        )
+        self.RE(bps.mv(cutoff.actuator.inserted, False, cutoff.axial, 0.0))
+        frames = read_frames(self.storage.runs, run["uid"], "camera")
+        axial = frames.positions["cutoff_filter-axial"]
+        focus = foucault_focus(axial, frames.frames.astype(float))
+
+        def draw(figure: Figure) -> None:
+            ax = figure.subplots()
+            ax.plot(axial, np.array(focus.gradients_per_px) * 1e3, "o")
+            ax.plot(axial, (focus.gradient_per_mm * (axial - focus.focus_mm)) * 1e3, "-")
+            ax.axvline(focus.focus_mm, color="k", lw=0.8)
+            ax.set(xlabel="filter axial position (mm)", ylabel="field gradient (1e-3 / px)")
+            ax.set_title(f"Foucault test: focus at {focus.focus_mm:.3f} mm", fontsize=10)
+
+        png = self._figure(run["uid"], "foucault", draw)
+        run["results"]["foucault"] = {"status": "ok", "png": png, "figures": {"focus_mm": focus.focus_mm}}
+        self.methods.append(
+            {
+                "method": "Foucault test",
+                "plan_name": run["plan_name"],
+                "uid": run["uid"],
+                "analysis": "foucault",
+                "status": "ok",
+                "figures": {"focus_mm": round(focus.focus_mm, 4)},
+                "png": png,
+                "tiled": None,
+            }
+        )
+        _say(self.out, f"    {run['frames']} frames; the filter is in focus at {focus.focus_mm:.3f} mm")
+
+    def _figure(self, uid: str, name: str, draw: Callable[[Figure], None]) -> str:
         figure = Figure(figsize=(6, 4.5), layout="constrained")
         draw(figure)
         path = self.report_dir / uid / f"{name}.png"
@@ -148,235 +373,166 @@ class _Demo:
         figure.savefig(path, dpi=100)
         return str(path)
 
-    def _energy_ev(self) -> float:
-        return float(call_in_bluesky_event_loop(self.bl.energy.readback.get_value()))
-
-    def knife_edge(self) -> dict[str, Any]:
-        self._title("knife_edge_calibration: the cutoff edge across the pupil, live I_k (seed 004 Eq. 6)")
-        energy = self._energy_ev()
-        spectrum = KnifeEdgeSpectrum(
-            energy_ev=energy, focal_length_m=self.bl.zone_plate.focal_length_m(energy)
+    def knife_edge(self) -> None:
+        self._title("knife_edge_calibration: the XSN optics from the edge across the pupil (seed 004)")
+        self._frame_model("camera", "xsn")
+        sample, cutoff = self.bl.sample, self.bl.cutoff_filter
+        # The sample out of the field: the calibration sees the bare illumination.
+        self.RE(bps.mv(self.bl.energy, KNIFE_EDGE_EV, sample.x, 40.0, sample.y, 0.0, sample.theta, 0.0))
+        (run,) = self._scan(
+            knife_edge_calibration([self.bl.camera], cutoff, -60.0, 60.0, 5.0, exposure_s=0.05),
+            "camera",
+            ("knife_edge_optics",),
+            "knife_edge",
         )
-        live = self._live(spectrum, "camera")
-        uid = self._run_live(
-            knife_edge_calibration([self.bl.camera], self.bl.cutoff_filter, -60.0, 60.0, 5.0), live
-        )
-        self.RE(bps.mv(self.bl.cutoff_filter.actuator.inserted, False))
-        info, _ = _describe(self.storage, uid, "camera")
-        result = live.analysis.result(final=True)
-        peak = int(np.argmax(result["density_per_m"]))
-        info["figures"] = {
-            "I_k_peak_edge_um": round(float(result["spectrum_edge_m"][peak]) * 1e6, 2),
-            "I_k_peak_k_x_per_um": round(float(result["k_x_per_m"][peak]) * 1e-6, 3),
-            "mean_background_open_counts": round(float(result["total_counts"]), 1),
-            "latency_median_s": round(float(np.median(live.latencies_s)), 3),
-        }
-        info["report"] = _published(live, uid)
-        _say(
-            self.out,
-            f"    {info['frames']} frames; I_k peaks at edge {info['figures']['I_k_peak_edge_um']} um "
-            f"(k_x = {info['figures']['I_k_peak_k_x_per_um']} 1/um)",
-        )
-        return info
+        # XSN imaging: the filter's edge on the axis, the sample back in the field.
+        self.RE(bps.mv(cutoff.edge, 0.0, sample.x, 0.0))
+        self._method("XSN optics (knife edge)", run, "knife_edge_optics")
 
-    def foucault(self) -> dict[str, Any]:
-        self._title("foucault_test: the filter's axial position where the field darkens uniformly")
-        cutoff = self.bl.cutoff_filter
-        uid = self._run_live(foucault_test([self.bl.camera], cutoff, -1.5, 2.5, 0.5, edge_um=0.0))
-        self.RE(bps.mv(cutoff.actuator.inserted, False, cutoff.axial, 0.0))
-        info, frames = _describe(self.storage, uid, "camera")
-        axial = frames.positions["cutoff_filter-axial"]
-        result = foucault_focus(axial, frames.frames.astype(float))
-        info["figures"] = {"focus_mm": round(result.focus_mm, 3)}
-
-        def draw(figure: Figure) -> None:
-            ax = figure.subplots()
-            ax.plot(axial, np.array(result.gradients_per_px) * 1e3, "o")
-            ax.plot(axial, (result.gradient_per_mm * (axial - result.focus_mm)) * 1e3, "-")
-            ax.axvline(result.focus_mm, color="k", lw=0.8)
-            ax.set(xlabel="filter axial position (mm)", ylabel="field gradient (1e-3 / px)")
-            ax.set_title(f"Foucault test: focus at {result.focus_mm:.3f} mm", fontsize=10)
-
-        info["report"] = {"png": self._figure(uid, "foucault", draw)}
-        _say(self.out, f"    {info['frames']} frames; the filter is in focus at {result.focus_mm:.3f} mm")
-        return info
-
-    def rocking(self) -> dict[str, Any]:
-        self._title("rocking_scan of a Pt nanocrystal through (111), live rocking curve (seed 001)")
-        _use_frame_model(self.addresses, "eiger", "bragg_rocking")
-        theta_b = bragg_angle_deg(self._energy_ev(), PT111_D_SPACING_M)
-        live = self._live(RockingCurveLive(), "eiger")
-        eta = self.bl.diffractometer.eta
-        uid = self._run_live(
-            rocking_scan([self.bl.eiger], eta, theta_b, -0.15, 0.15, 0.01, exposure_s=0.2), live
-        )
-        info, _ = _describe(self.storage, uid, "eiger")
-        result = live.analysis.result(final=True)
-        info["figures"] = {
-            "bragg_angle_expected_deg": round(theta_b, 4),
-            "rocking_centre_deg": round(float(result["centre_deg"]), 4),
-            "rocking_fwhm_deg": round(float(result["fwhm_deg"]), 4),
-            "stack_shape": list(result["stack"].shape),
-            "latency_median_s": round(float(np.median(live.latencies_s)), 3),
-        }
-        info["report"] = _published(live, uid)
-        _say(
-            self.out,
-            f"    {info['frames']} frames; rocking curve centre {result['centre_deg']:.4f} deg "
-            f"(Bragg angle {theta_b:.4f} deg), FWHM {result['fwhm_deg']:.4f} deg; 3-D stack "
-            f"{tuple(result['stack'].shape)}",
-        )
-        return info
-
-    def ptychography(self) -> dict[str, Any]:
+    def energy_sweep(self) -> None:
         self._title(
-            "modulator_ptycho_calibration: Fermat spiral of the modulator in the Bragg beam (seed 001)"
+            f"energy_sweep at {SWEEP_ENERGIES_EV} eV, a 0/180 tomography at each: live XSN tomograms, "
+            "then the Ni spectra (seed 004)"
         )
-        # The crystal's Bragg beam through the modulator: the BCMI frame model at the Bragg angle.
-        _use_frame_model(self.addresses, "eiger", "bcmi")
-        self.RE(bps.mv(self.bl.diffractometer.eta, bragg_angle_deg(self._energy_ev(), PT111_D_SPACING_M)))
-        nano = self.bl.nanogoniometer
-        uid = self._run_live(
-            modulator_ptycho_calibration([self.bl.eiger], nano, 0.6, 0.6, 0.12, exposure_s=0.05)
+        spheres = default_spheres()
+        spectra = {"formula": spheres.formula, "density_g_cm3": spheres.density_g_cm3}
+        runs = self._scan(
+            energy_sweep(
+                [self.bl.camera],
+                self.bl.energy,
+                values_ev=list(SWEEP_ENERGIES_EV),
+                inner="tomography",
+                rotation=self.bl.sample.theta,
+                tomography={"mode": "step", "pairs": 12, "exposure_s": 0.05},
+                metadata={"spectra": spectra},
+            ),
+            "camera",
+            ("xsn_tomography",),
+            "energy_sweep",
         )
-        info, frames = _describe(self.storage, uid, "eiger")
-        x, y = frames.positions["nanogoniometer-x"], frames.positions["nanogoniometer-y"]
-        nearest = [float(np.sort(np.hypot(x - xi, y - yi))[1]) for xi, yi in zip(x, y, strict=True)]
-        info["figures"] = {
-            "points": len(x),
-            "nearest_neighbour_median_um": round(float(np.median(nearest)), 4),
+        cutoff = self.bl.cutoff_filter
+        self.RE(bps.mv(cutoff.actuator.inserted, False, self.bl.sample.theta, 0.0))
+        for run, energy_ev in zip(runs, SWEEP_ENERGIES_EV, strict=True):
+            self._method(f"XSN tomography at {energy_ev:.0f} eV", run, "xsn_tomography")
+        tomography = self.callbacks.get("xsn_tomography")
+        if tomography is None:
+            return
+        (sweep,) = [listener for listener in tomography.on_final if isinstance(listener, EnergySweepSpectra)]
+        sweep_uid = self.storage.runs[runs[0]["uid"]].metadata["start"]["sweep_uid"]
+        record = sweep.published.get(sweep_uid, {"status": "failed", "error": "no spectra published"})
+        result: dict[str, Any] = {
+            "status": record["status"],
+            "sweep_uid": sweep_uid,
+            **{key: str(record[key]) for key in ("h5", "png", "error") if key in record},
         }
+        if "tiled_key" in record:
+            result["tiled"] = f"{DERIVED_CONTAINER}/{record['tiled_key']}"
+        if "h5" in record:
+            with h5py.File(record["h5"], "r") as f:
+                result["figures"] = {key: _scalar(value) for key, value in f.attrs.items()}
+        result["stop_to_result_s"] = runs[-1]["results"]["xsn_tomography"].get("stop_to_result_s")
+        runs[-1]["results"]["energy_sweep_spectra"] = result
+        self._method("energy-sweep spectra and Ni density", runs[-1], "energy_sweep_spectra", result)
 
-        def draw(figure: Figure) -> None:
-            ax = figure.subplots()
-            ax.plot(x, y, "-", lw=0.5, color="0.6")
-            ax.scatter(x, y, c=np.arange(len(x)), s=12)
-            ax.set(xlabel="modulator x (um)", ylabel="modulator y (um)", aspect="equal")
-            ax.set_title(f"Fermat spiral, {len(x)} points", fontsize=10)
+    def _bragg(self, energy_ev: float) -> float:
+        """Move to ``energy_ev`` and the Pt (111) Bragg angle; return that angle (deg)."""
+        theta_b = bragg_angle_deg(energy_ev, PT111_D_SPACING_M)
+        self.RE(bps.mv(self.bl.energy, energy_ev, self.bl.diffractometer.eta, theta_b))
+        return theta_b
 
-        info["report"] = {"png": self._figure(uid, "spiral", draw)}
-        _say(self.out, f"    {len(x)} points, median nearest-neighbour distance {np.median(nearest):.3f} um")
-        return info
+    def bcdi(self) -> None:
+        self._title("rocking_scan of a Pt nanocrystal through (111), modulator out: live BCDI (seed 001)")
+        self._frame_model("eiger", "bragg_rocking")
+        theta_b = self._bragg(BCDI_ENERGY_EV)
+        (run,) = self._scan(
+            rocking_scan(
+                [self.bl.eiger],
+                self.bl.diffractometer.eta,
+                theta_b,
+                -0.1,
+                0.1,
+                0.01,
+                exposure_s=0.2,
+                metadata={"phasing": BCDI_PHASING},
+            ),
+            "eiger",
+            ("rocking_reconstruction",),
+            "bcdi",
+        )
+        self._method("BCDI", run, "rocking_reconstruction")
 
-    def snake(self) -> dict[str, Any]:
-        self._title("snake_scan over the membrane with an announced top-up injection, live sum (seed 002)")
-        _use_frame_model(self.addresses, "eiger", "far_field")
+    def modulator_calibration(self) -> None:
+        self._title("modulator_ptycho_calibration: live ptychography of the modulator in the Bragg beam")
+        # The crystal's Bragg beam through the modulator: the BCMI frame model at the Bragg angle.
+        self._frame_model("eiger", "bcmi")
+        self._bragg(BCMI_ENERGY_EV)
+        (run,) = self._scan(
+            modulator_ptycho_calibration(
+                [self.bl.eiger],
+                self.bl.nanogoniometer,
+                0.6,
+                0.6,
+                0.12,
+                exposure_s=0.05,
+                metadata={"phasing": MODULATOR_PHASING},
+            ),
+            "eiger",
+            ("modulator_calibration",),
+            "modulator_calibration",
+        )
+        self._method("modulator ptychography", run, "modulator_calibration")
+
+    def bcmi(self) -> None:
+        self._title("rocking_scan with the modulator in: live BCMI with the stored calibration (seed 001)")
+        nano = self.bl.nanogoniometer
+        theta_b = self._bragg(BCMI_ENERGY_EV)
+        self.RE(bps.mv(nano.x, MODULATOR_XY_UM[0], nano.y, MODULATOR_XY_UM[1]))
+        (run,) = self._scan(
+            rocking_scan(
+                [self.bl.eiger],
+                self.bl.diffractometer.eta,
+                theta_b,
+                -0.1,
+                0.1,
+                0.01,
+                exposure_s=0.2,
+                modulator_in=True,
+                modulator=nano,
+                metadata={"phasing": BCMI_PHASING},
+            ),
+            "eiger",
+            ("rocking_reconstruction",),
+            "bcmi",
+        )
+        self.RE(bps.mv(nano.x, 0.0, nano.y, 0.0))
+        self._method("BCMI", run, "rocking_reconstruction")
+
+    def snake(self) -> None:
+        self._title("snake_scan over the membrane through an announced top-up: live XEDM (seed 002)")
+        self._frame_model("eiger", "xedm")
+        self._energy(BCDI_ENERGY_EV)
         control = tango.DeviceProxy(self.addresses["sim/world/control"])
         control.ScheduleInjection([1.5, 1.0])  # announced 1.5 s ahead, lasting 1 s
-        live = self._live(SnakeAccumulator(), "eiger")
-        started = time.monotonic()
-        uid = self._run_live(
+        sample = self.bl.sample
+        (run,) = self._scan(
             snake_scan(
                 [self.bl.eiger],
-                self.bl.sample,
+                sample,
                 self.bl.machine,
-                -10.0,
+                -40.0,
+                40.0,
+                -20.0,
+                20.0,
                 10.0,
-                -10.0,
-                10.0,
-                10.0,
-                0.2,
+                exposure_s=0.1,
                 settle_s=0.3,
+                metadata={"phasing": XEDM_PHASING},
             ),
-            live,
+            "eiger",
+            ("xedm",),
+            "snake",
         )
-        elapsed = time.monotonic() - started
-        info, frames = _describe(self.storage, uid, "eiger")
-        result = live.analysis.result(final=True)
-        info["figures"] = {
-            "kept": int(result["kept"]),
-            "rejected_weak": int(result["rejected_weak"]),
-            "rejected_streak": int(result["rejected_streak"]),
-            "frames_during_injection": int(np.sum(frames.positions["machine-injection"])),
-            "scan_s": round(elapsed, 2),
-        }
-        info["report"] = _published(live, uid)
-        _say(
-            self.out,
-            f"    {info['frames']} frames in {elapsed:.1f} s, an injection announced during it; kept "
-            f"{result['kept']}, rejected {result['rejected_weak']} weak and "
-            f"{result['rejected_streak']} streaked",
-        )
-        return info
-
-    def tomography(self) -> dict[str, Any]:
-        self._title("tomography_0_180 in fly mode: frames on the fly as the sample turns (seed 004)")
-        _use_frame_model(self.addresses, "camera", "absorption_projection")
-        theta = self.bl.sample.theta
-        # The snake scan leaves the sample stage off centre, and the stage carries the rotation axis.
-        self.RE(bps.mv(self.bl.sample.x, 0.0, self.bl.sample.y, 0.0))
-        speed, exposure, images = 60.0, 0.1, 36
-        uid = self._run_live(
-            tomography_0_180(
-                [self.bl.camera], theta, "fly", 0.0, images=images, speed_deg_per_s=speed, exposure_s=exposure
-            )
-        )
-        self.RE(bps.mv(theta, 0.0))
-        info, frames = _describe(self.storage, uid, "camera")
-        counts = frames.frames.astype(float)
-        # Frame k + 30 is 180 deg after frame k (6 deg per frame): its mirror image.
-        pair = (0, round(180.0 / (speed * exposure)))
-        first, second = counts[pair[0]], counts[pair[1]][:, ::-1]
-        chi2 = float(np.mean((first - second) ** 2 / (first + second + 1)))
-        info["figures"] = {"mirror_pair": list(pair), "mirror_chi2_per_pixel": round(chi2, 3)}
-
-        def draw(figure: Figure) -> None:
-            axes = figure.subplots(1, 2)
-            for ax, image, label in ((axes[0], first, "theta"), (axes[1], second, "theta + 180, mirrored")):
-                ax.imshow(image, cmap="gray")
-                ax.set(title=label, xticks=[], yticks=[])
-
-        info["report"] = {"png": self._figure(uid, "pair_0_180", draw)}
-        _say(
-            self.out,
-            f"    {info['frames']} frames at {speed} deg/s; frames {pair} are mirror images "
-            f"(chi^2 {chi2:.2f} per pixel; 1 for Poisson noise alone)",
-        )
-        return info
-
-    def energy_sweep(self) -> dict[str, Any]:
-        self._title("energy_sweep across the Ni K edge, refocusing the zone plate at each energy (seed 004)")
-        start_energy = self._energy_ev()
-        uid = self._run_live(
-            energy_sweep([self.bl.camera], self.bl.energy, 8313.0, 8353.0, 8.0, exposure_s=0.5)
-        )
-        self.RE(bps.mv(self.bl.energy, start_energy))
-        info, frames = _describe(self.storage, uid, "camera")
-        counts = frames.frames.astype(float)
-        energies = frames.positions["energy"]
-        centre = np.unravel_index(np.argmin(counts[-1]), counts[-1].shape)
-        window = counts[:, centre[0] - 1 : centre[0] + 2, centre[1] - 1 : centre[1] + 2].sum(axis=(1, 2))
-        background = counts[:, 5:20, 5:20].sum(axis=(1, 2))
-        absorbance = -np.log(window / background)
-        jump = float(absorbance[-1] - absorbance[0])
-        info["figures"] = {
-            "edge_jump_absorbance": round(jump, 3),
-            "energies_ev": [round(e, 2) for e in energies],
-        }
-
-        def draw(figure: Figure) -> None:
-            ax = figure.subplots()
-            ax.plot(energies, absorbance, "o-")
-            ax.axvline(8333.0, color="k", lw=0.8)
-            ax.set(xlabel="energy (eV)", ylabel="-ln(I / I_background)")
-            ax.set_title("absorbance through a NiO sphere across the Ni K edge", fontsize=10)
-
-        info["report"] = {"png": self._figure(uid, "edge", draw)}
-        _say(self.out, f"    {info['frames']} energies; absorbance rises by {jump:.3f} across the edge")
-        return info
-
-
-def _published(live: LiveCallback, uid: str) -> dict[str, str]:
-    record = live.published[uid]
-    return {key: str(value) for key, value in record.items() if key in ("h5", "png", "tiled_key")}
-
-
-def _use_frame_model(addresses: dict[str, str], detector: str, model: str) -> None:
-    """Pick a simulated detector's frame model (a simulator-only Tango attribute)."""
-    tango.DeviceProxy(addresses[f"sim/detector/{detector}"]).sim_frame_model = model
-
-
-def _run(RE: RunEngine, plan) -> str:
-    uids = RE(plan)
-    assert isinstance(uids, tuple) and len(uids) == 1, uids
-    return uids[0]
+        self.RE(bps.mv(sample.x, 0.0, sample.y, 0.0))
+        frames = read_frames(self.storage.runs, run["uid"], "eiger")
+        run["frames_during_injection"] = int(np.sum(frames.positions["machine-injection"]))
+        self._method("XEDM", run, "xedm")
