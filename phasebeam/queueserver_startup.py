@@ -7,7 +7,12 @@ The RE Manager's worker imports this module and offers the devices and plans it 
 * ``PHASEBEAM_SIM_ADDRESSES``: the JSON line ``phasebeam sim start`` prints (device name ->
   Tango address);
 * ``PHASEBEAM_DATA_DIR``, ``PHASEBEAM_TILED_URI``, ``PHASEBEAM_TILED_API_KEY``: where frames go
-  and the Tiled server the runs are written to (see :mod:`phasebeam.settings`).
+  and the Tiled server the runs are written to (see :mod:`phasebeam.settings`);
+* ``PHASEBEAM_ZMQ_PUBLISH`` (optional): HOST:PORT of a ``bluesky-0MQ-proxy``'s input, to which
+  every document is published for ``phasebeam live`` (the live reconstructions run there).
+
+Every start document gets the energy (``energy_ev``) as it opens, which the live reconstructions
+check their calibrations against.
 
 Devices are offered by their role names (``eiger``, ``camera``, ...) and, for the plans' motor
 arguments, by short names (``eta``, ``theta``, ``edge``).
@@ -22,6 +27,7 @@ from bluesky import RunEngine
 from bluesky.run_engine import call_in_bluesky_event_loop
 
 from phasebeam.beamline import build_beamline, connect_beamline, simulated_addresses
+from phasebeam.live_analyses import energy_in_start_document
 from phasebeam.plans.energy_sweep import energy_sweep
 from phasebeam.plans.knife_edge import foucault_test, knife_edge_calibration
 from phasebeam.plans.ptychography import modulator_ptycho_calibration
@@ -71,6 +77,11 @@ _beamline = build_beamline(
     simulated_addresses(json.loads(os.environ["PHASEBEAM_SIM_ADDRESSES"])), _settings.frames_dir
 )
 call_in_bluesky_event_loop(connect_beamline(_beamline))
+RE.preprocessors.append(energy_in_start_document(_beamline.energy))
+if os.environ.get("PHASEBEAM_ZMQ_PUBLISH"):
+    from bluesky.callbacks.zmq import Publisher
+
+    RE.subscribe(Publisher(os.environ["PHASEBEAM_ZMQ_PUBLISH"]))
 
 camera = _beamline.camera
 eiger = _beamline.eiger

@@ -1,5 +1,6 @@
 """``phasebeam live`` out of process: the documents go through a 0MQ proxy to the live analyses in
-another process, whose results and stored calibration equal those made in the RunEngine's process."""
+another process, whose results and stored calibration equal those made in the RunEngine's process:
+the knife-edge calibration, and a rocking scan's BCDI reconstruction (a reconstruction path)."""
 
 import json
 import signal
@@ -14,12 +15,16 @@ import numpy as np
 import pytest
 from bluesky.callbacks.zmq import Publisher
 
-from phasebeam.beamline import SIMULATED_CAMERA_PIXEL_M
+from phasebeam.analysis.optics import bragg_angle_deg
 from phasebeam.calibrations import XSN_OPTICS, CalibrationStore
-from phasebeam.callbacks.live import LiveCallback
-from phasebeam.callbacks.xsn_live import KnifeEdgeXsnOptics
-from phasebeam.live_analyses import store_xsn_optics
+from phasebeam.live_analyses import live_callbacks
 from phasebeam.plans.knife_edge import knife_edge_calibration
+from phasebeam.plans.rocking import rocking_scan
+from phasebeam.simulators.world import PT111_D_SPACING_M
+
+#: A short BCDI of the rocking scan (two runs of 90 iterations), done on both sides.
+BCDI_PHASING = {"recipe": "HIO**60, ER**30", "runs": 2, "keep": 2, "crop_px": 128}
+BCDI_ENERGY_EV = 8000.0
 
 
 def _free_port() -> int:
@@ -63,24 +68,45 @@ def test_live_analyses_out_of_process_give_the_same_results(RE_energy, beamline,
         assert "knife_edge_optics" in ready["analyses"] and "xsn_tomography" in ready["analyses"]
         time.sleep(1.0)  # a 0MQ subscriber misses what is published before it has connected
         local_store = CalibrationStore(tmp_path / "local-calibrations")
-        local = LiveCallback(
-            KnifeEdgeXsnOptics(SIMULATED_CAMERA_PIXEL_M),
-            "camera",
-            tmp_path / "local",
-            on_final=[store_xsn_optics(local_store)],
-        )
-        tokens = [RE.subscribe(Publisher(f"127.0.0.1:{in_port}")), RE.subscribe(local)]
+        # The same wiring in this process: what the remote runs, here.
+        here_callbacks = live_callbacks(tmp_path / "local", None, local_store)
+        local, local_bcdi = here_callbacks["knife_edge_optics"], here_callbacks["rocking_reconstruction"]
+        tokens = [
+            RE.subscribe(Publisher(f"127.0.0.1:{in_port}")),
+            RE.subscribe(local),
+            RE.subscribe(local_bcdi),
+        ]
         cutoff = beamline.cutoff_filter
         try:
             (uid,) = RE(knife_edge_calibration([beamline.camera], cutoff, -60.0, 60.0, 5.0, exposure_s=0.05))
+            RE(bps.mv(cutoff.actuator.inserted, False))
+            theta_b = bragg_angle_deg(BCDI_ENERGY_EV, PT111_D_SPACING_M)
+            RE(bps.mv(beamline.energy, BCDI_ENERGY_EV))
+            (rocking_uid,) = RE(
+                rocking_scan(
+                    [beamline.eiger],
+                    beamline.diffractometer.eta,
+                    theta_b,
+                    -0.1,
+                    0.1,
+                    0.01,
+                    exposure_s=0.2,
+                    metadata={"phasing": BCDI_PHASING},
+                )
+            )
         finally:
             for token in tokens:
                 RE.unsubscribe(token)
             RE(bps.mv(cutoff.actuator.inserted, False))
         local.wait(timeout=60)
-        assert local.errors == []
+        local_bcdi.wait(timeout=300)
+        assert local.errors == [] and local_bcdi.errors == []
         here, here_attrs = _final_result(local.published[uid]["h5"])
         there, there_attrs = _final_result(remote_data / "live" / uid / "knife_edge_optics.h5")
+        bcdi_here, bcdi_here_attrs = _final_result(local_bcdi.published[rocking_uid]["h5"])
+        bcdi_there, bcdi_there_attrs = _final_result(
+            remote_data / "live" / rocking_uid / "rocking_reconstruction.h5", timeout_s=300
+        )
     finally:
         remote.send_signal(signal.SIGTERM)
         code = remote.wait(timeout=60)
@@ -96,3 +122,23 @@ def test_live_analyses_out_of_process_give_the_same_results(RE_energy, beamline,
     assert stored_here.raw_uid == stored_there.raw_uid == uid
     with h5py.File(stored_here.path) as a, h5py.File(stored_there.path) as b:
         assert np.array_equal(a["illumination_weight"][()], b["illumination_weight"][()])
+
+    # The BCDI reconstruction: the same crystal on both sides, and the same figures of merit.
+    assert bcdi_there_attrs["status"] == "ok" and bcdi_there_attrs["method"] == "BCDI"
+    assert sorted(bcdi_here) == sorted(bcdi_there)
+    assert np.array_equal(bcdi_here["support"], bcdi_there["support"])
+    here_obj, there_obj = (r["modulus"] * np.exp(1j * r["phase_rad"]) for r in (bcdi_here, bcdi_there))
+    deviation = np.abs(here_obj - there_obj).max() / np.abs(here_obj).max()
+    print(
+        f"BCDI in and out of process: largest difference {deviation:.1e} of max |rho|; first mode "
+        f"{bcdi_here_attrs['first_mode_weight']:.4f} / {bcdi_there_attrs['first_mode_weight']:.4f}; FSC "
+        f"{bcdi_here_attrs['fsc_resolution_m'] * 1e9:.1f} / "
+        f"{bcdi_there_attrs['fsc_resolution_m'] * 1e9:.1f} nm"
+    )
+    assert deviation <= 1e-5
+    support = bcdi_here["support"].astype(bool)
+    here_u, there_u = bcdi_here["displacement_m"][support], bcdi_there["displacement_m"][support]
+    assert np.allclose(here_u, there_u, rtol=0, atol=1e-5 * np.abs(here_u).max())
+    for key in ("first_mode_weight", "fsc_resolution_m"):
+        assert bcdi_here_attrs[key] == pytest.approx(bcdi_there_attrs[key], rel=1e-6), key
+    assert bcdi_here_attrs["first_mode_weight"] > 0.8

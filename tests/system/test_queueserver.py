@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import fakeredis
+import pytest
+from bluesky.run_engine import call_in_bluesky_event_loop
 from bluesky_queueserver_api import BPlan
 from bluesky_queueserver_api.zmq import REManagerAPI
 
@@ -23,7 +25,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_re_manager_runs_rocking_scan_into_tiled(sim, settings, storage, tmp_path):
+def test_re_manager_runs_rocking_scan_into_tiled(sim, settings, storage, beamline, tmp_path):
     redis_port = _free_port()
     redis = fakeredis.TcpFakeServer(("127.0.0.1", redis_port), server_type="redis")
     threading.Thread(target=redis.serve_forever, daemon=True).start()
@@ -85,6 +87,9 @@ def test_re_manager_runs_rocking_scan_into_tiled(sim, settings, storage, tmp_pat
         run = storage.runs[uid]
         assert run.metadata["start"]["plan_name"] == "rocking_scan"
         assert run.metadata["start"]["plan_args"]["eta"] == "diffractometer-eta"
+        # The energy as the run opened, which the live reconstructions check calibrations against.
+        energy = call_in_bluesky_event_loop(beamline.energy.readback.get_value())
+        assert run.metadata["start"]["energy_ev"] == pytest.approx(energy)
         frames = run["primary"]["eiger"]
         assert frames.shape[0] == 5 and frames.shape[-2:] == (128, 128)
         api.environment_close()
