@@ -53,15 +53,9 @@ from phasebeam.simulators.projection import default_spheres
 from phasebeam.simulators.world import PT111_D_SPACING_M
 
 from ._version import __version__
-from .beamline import (
-    SIMULATED_SCINTILLATOR_PSF_FWHM_M,
-    Beamline,
-    build_beamline,
-    connect_beamline,
-    simulated_addresses,
-)
+from .beamline import Beamline, build_beamline, connect_beamline, simulated_addresses
 from .calibrations import CalibrationStore
-from .live_analyses import Microscope, energy_in_start_document, live_callbacks
+from .live_analyses import SIMULATED_MICROSCOPE, energy_in_start_document, live_callbacks
 from .settings import Settings
 from .simulated_beamline import SimulatedBeamline, simulated_eiger_mask
 from .storage import DERIVED_CONTAINER, RUNS_CONTAINER, Storage, frame_files, read_frames
@@ -73,14 +67,9 @@ BCDI_PHASING = {"recipe": "HIO**100, ER**50", "runs": 3, "keep": 2, "crop_px": 1
 MODULATOR_PHASING = {"epochs": 80, "position_start_epoch": 20}
 #: BCMI, two runs of 140 iterations;
 BCMI_PHASING = {"recipe": "RAAR**80, ER**60", "runs": 2, "keep": 2, "starts": 4}
-#: XEDM, a guided HIO of 6 starts and 2 generations, without the core-shell fit.
-XEDM_PHASING = {"starts": 6, "generations": 2, "hio": 40, "er": 10, "fit": False}
+#: XEDM, a guided HIO of 6 starts and 2 generations, then the core-shell fit.
+XEDM_PHASING = {"starts": 6, "generations": 2, "hio": 40, "er": 10, "fit": True}
 
-#: The XSN microscope of the simulated beamline. Its rotation axis is exact, and registration
-#: step 1 is biased on the strongly refracting NiO spheres, so the pairs are not registered.
-MICROSCOPE = Microscope(
-    scintillator_psf_fwhm_m=SIMULATED_SCINTILLATOR_PSF_FWHM_M, edge_reference_px=4, register=False
-)
 #: Seed 004's energies around the Ni K edge (8333 eV) and the knife edge's between them (eV).
 SWEEP_ENERGIES_EV = (8326.0, 8366.0)
 KNIFE_EDGE_EV = 8346.0
@@ -93,7 +82,7 @@ RESULT_TIMEOUT_S = 600.0
 
 #: The headline figures of merit of each method, from its live result's scalars.
 HEADLINES: dict[str, tuple[str, ...]] = {
-    "knife_edge_optics": ("pupil_na", "cutoff_frequency_per_m", "energy_ev"),
+    "knife_edge_optics": ("pupil_na", "beyond_nyquist_fraction", "total_counts", "energy_ev"),
     "xsn_tomography": ("pairs", "delta_resolution_m", "beta_resolution_m", "energy_ev"),
     "energy_sweep_spectra": (
         "sample_edge_element_density_g_cm3",
@@ -102,7 +91,7 @@ HEADLINES: dict[str, tuple[str, ...]] = {
     ),
     "rocking_reconstruction": ("method", "first_mode_weight", "fsc_resolution_m", "runs"),
     "modulator_calibration": ("phase_shift_rad", "phase_shift_xraydb_rad", "d1_m", "frames"),
-    "xedm": ("frames_kept", "prtf_half_period_m"),
+    "xedm": ("frames_kept", "prtf_half_period_m", "core_diameter_m", "outer_diameter_m", "ssim"),
 }
 
 
@@ -139,7 +128,7 @@ def run_demo(
                     report_dir,
                     storage.derived,
                     CalibrationStore(settings.calibrations_dir),
-                    MICROSCOPE,
+                    SIMULATED_MICROSCOPE,
                     eiger_mask=simulated_eiger_mask(),
                 )
                 if live

@@ -37,6 +37,7 @@ from .beamline import (
     SIMULATED_CAMERA_PIXEL_M,
     SIMULATED_EIGER_DISTANCE_M,
     SIMULATED_EIGER_PIXEL_M,
+    SIMULATED_SCINTILLATOR_PSF_FWHM_M,
     ZONE_PLATE_DIAMETER_M,
     ZONE_PLATE_OUTER_ZONE_M,
 )
@@ -188,6 +189,13 @@ class Microscope:
     scintillator_psf_fwhm_m: float | None = None
     edge_reference_px: int = 0
     register: bool = True
+
+
+#: The simulated beamline's XSN microscope. Its rotation axis is exact, and registration step 1
+#: is biased on the strongly refracting NiO spheres, so the pairs are not registered.
+SIMULATED_MICROSCOPE = Microscope(
+    scintillator_psf_fwhm_m=SIMULATED_SCINTILLATOR_PSF_FWHM_M, edge_reference_px=4, register=False
+)
 
 
 def _plan_is(*names: str):

@@ -32,6 +32,12 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:
     live.add_argument("--tiled", metavar="URI", help="also write the results to this Tiled server")
     live.add_argument("--api-key", help="API key of --tiled")
     live.add_argument(
+        "--simulated",
+        action="store_true",
+        help="the simulated beamline's constants: its XSN microscope, and its Eiger mask (live XEDM of "
+        "snake scans, which needs a mask)",
+    )
+    live.add_argument(
         "--publish-period-s", type=float, default=1.0, help="least time between publications (s, default 1)"
     )
 
@@ -49,8 +55,9 @@ def run_live(args: argparse.Namespace) -> int:
     from bluesky.callbacks.zmq import RemoteDispatcher
 
     from .calibrations import CalibrationStore
-    from .live_analyses import live_callbacks
+    from .live_analyses import SIMULATED_MICROSCOPE, live_callbacks
     from .settings import Settings
+    from .simulated_beamline import simulated_eiger_mask
     from .storage import Storage
 
     host, _, port = args.zmq.rpartition(":")
@@ -68,7 +75,9 @@ def run_live(args: argparse.Namespace) -> int:
         out,
         storage.derived if storage else None,
         CalibrationStore(settings.calibrations_dir),
+        SIMULATED_MICROSCOPE if args.simulated else None,
         publish_period_s=args.publish_period_s,
+        eiger_mask=simulated_eiger_mask() if args.simulated else None,
     )
     dispatcher = RemoteDispatcher((host, int(port)))
     for callback in callbacks.values():

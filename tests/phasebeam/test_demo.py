@@ -13,6 +13,7 @@ from phasebeam.analysis.bcmi.modulator import modulator_phase_shift
 from phasebeam.analysis.optics import wavelength_m
 from phasebeam.settings import Settings
 from phasebeam.simulators.projection import default_spheres
+from phasebeam.simulators.world import World
 from phasebeam.storage import Storage
 
 #: Seed 004's zone plate: 30 nm outermost zone, so the pupil's NA is lambda / (2 * 30 nm).
@@ -105,3 +106,9 @@ def test_demo_reconstructs_every_method_live_and_reports_where_each_result_is(tm
     assert snake["frames_during_injection"] == 0
     assert sum(xedm[f"frames_{reason}"] for reason in ("kept", "weak", "streak", "background")) == 45
     assert xedm["prtf_half_period_m"] >= xedm["object_pixel_m"]
+    # The core-shell fit against the membrane's particles (seed 002's 19 nm Au core in a 54 nm
+    # silica shell); demo 2026-12-06: 20.5 and 47.8 nm, SSIM 0.95.
+    core, shell = World().membrane.particle.layers
+    assert xedm["core_diameter_m"] == pytest.approx(2 * core.outer_radius_m, abs=3e-9)
+    assert xedm["outer_diameter_m"] == pytest.approx(2 * shell.outer_radius_m, abs=8e-9)
+    assert xedm["ssim"] > 0.9

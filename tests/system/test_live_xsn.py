@@ -15,7 +15,7 @@ import xraydb
 from phasebeam.analysis.xsn.pair_file import OPTICS_FIELDS
 from phasebeam.calibrations import XSN_OPTICS, CalibrationStore
 from phasebeam.cli import main
-from phasebeam.live_analyses import Microscope, live_callbacks
+from phasebeam.live_analyses import SIMULATED_MICROSCOPE, live_callbacks
 from phasebeam.plans.energy_sweep import energy_sweep
 from phasebeam.plans.knife_edge import knife_edge_calibration
 from phasebeam.simulators.projection import default_spheres
@@ -27,8 +27,8 @@ EXPOSURE_S = 0.05
 PAIRS = 12
 PIXEL_M = 100e-9  # the simulated camera's pixel at the sample
 #: As in test_xsn_tomography: the simulated rotation axis is exact, and registration step 1 is
-#: biased on these strongly refracting spheres.
-MICROSCOPE = Microscope(scintillator_psf_fwhm_m=72e-9, edge_reference_px=4, register=False)
+#: biased on these strongly refracting spheres (the pairs are not registered).
+MICROSCOPE = SIMULATED_MICROSCOPE
 
 
 def test_live_xsn_optics_tomograms_and_sweep_spectra_match_the_offline_ones(

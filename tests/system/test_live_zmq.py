@@ -60,12 +60,18 @@ def test_live_analyses_out_of_process_give_the_same_results(RE_energy, beamline,
     in_port, out_port = proxy
     remote_data = tmp_path / "remote"
     command = [sys.executable, "-P", "-m", "phasebeam", "live", "--zmq", f"127.0.0.1:{out_port}"]
-    command += ["--data-dir", str(remote_data), "--publish-period-s", "0.5"]
+    command += ["--data-dir", str(remote_data), "--publish-period-s", "0.5", "--simulated"]
     remote = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert remote.stdout is not None
         ready = json.loads(remote.stdout.readline())
-        assert "knife_edge_optics" in ready["analyses"] and "xsn_tomography" in ready["analyses"]
+        assert ready["analyses"] == [
+            "knife_edge_optics",
+            "modulator_calibration",
+            "rocking_reconstruction",
+            "xedm",  # --simulated: with the simulated Eiger's mask
+            "xsn_tomography",
+        ]
         time.sleep(1.0)  # a 0MQ subscriber misses what is published before it has connected
         local_store = CalibrationStore(tmp_path / "local-calibrations")
         # The same wiring in this process: what the remote runs, here.
