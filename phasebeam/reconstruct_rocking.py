@@ -146,10 +146,18 @@ def _options(args: argparse.Namespace, known: tuple[str, ...], method: str) -> d
 
 def _reconstruct_bcmi_run(args: argparse.Namespace, start: dict, frames) -> int:
     """BCMI of a rocking scan with the modulator in, with the stored modulator calibration."""
+    import numpy as np
     from tqdm import tqdm
 
+    from phasebeam.analysis.bcmi.rocking_scan import rocking_scan_window
     from phasebeam.analysis.cxi import write_reconstruction
-    from phasebeam.callbacks.bragg_live import BcmiRunSettings, bcmi_fields, bcmi_of_rocking_scan, d_spacing_m
+    from phasebeam.callbacks.bragg_live import (
+        BcmiRunSettings,
+        bcmi_fields,
+        bcmi_of_rocking_scan,
+        d_spacing_m,
+        modulator_position_m,
+    )
     from phasebeam.callbacks.run_settings import overridden
 
     from .calibrations import CalibrationStore
@@ -173,26 +181,34 @@ def _reconstruct_bcmi_run(args: argparse.Namespace, start: dict, frames) -> int:
         print(f"modulator from the stored {calibration.describe()}")
         energy_ev = float(start["energy_ev"])
         d_spacing = d_spacing_m(energy_ev, float(start["bragg_angle_deg"]))
+        # Before any phasing: the modulator stood still, and the calibration's pixel is this scan's.
+        position = modulator_position_m(frames.positions[x_key], frames.positions[y_key], modulator.pixel_m)
+        rocking_scan_window(
+            frames.frames.shape,
+            np.shape(frames.positions[args.angle_field]),
+            modulator,
+            position,
+            energy_ev,
+            args.detector_distance_m,
+            args.detector_pixel_m,
+        )
     except (ValueError, LookupError, OSError) as exc:
         return refuse(exc)
     began = time.perf_counter()
-    try:
-        with tqdm(unit="step", desc="BCMI: support guess, then runs", file=sys.stderr) as bar:
-            crystal, position = bcmi_of_rocking_scan(
-                frames.frames,
-                frames.positions[args.angle_field],
-                frames.positions[x_key],
-                frames.positions[y_key],
-                modulator,
-                energy_ev,
-                d_spacing,
-                args.detector_distance_m,
-                args.detector_pixel_m,
-                phasing,
-                progress=advance(bar),
-            )
-    except ValueError as exc:  # the modulator moved, or the calibration's pixel is not this scan's
-        return refuse(exc)
+    with tqdm(unit="step", desc="BCMI: support guess, then runs", file=sys.stderr) as bar:
+        crystal, position = bcmi_of_rocking_scan(
+            frames.frames,
+            frames.positions[args.angle_field],
+            frames.positions[x_key],
+            frames.positions[y_key],
+            modulator,
+            energy_ev,
+            d_spacing,
+            args.detector_distance_m,
+            args.detector_pixel_m,
+            phasing,
+            progress=advance(bar),
+        )
     fields = bcmi_fields(crystal)
     process = {key: value for key, value in fields.items() if key not in ("modulus", "phase_rad", "support")}
     write_reconstruction(

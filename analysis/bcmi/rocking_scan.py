@@ -171,6 +171,38 @@ def reconstruct_bcmi(
     return guess, results, run_set_figures([r.obj for r in results], geometry.pixel_m, keep=keep)
 
 
+def rocking_scan_window(
+    frames_shape: tuple[int, ...],
+    angles_shape: tuple[int, ...],
+    modulator: CalibratedModulator,
+    position_m: npt.ArrayLike,
+    energy_ev: float,
+    detector_distance_m: float,
+    detector_pixel_m: float,
+) -> tuple[BcmiGeometry, npt.NDArray[np.complex64]]:
+    """A rocking scan's BCMI geometry and the modulator window under its frames: every check that
+    :func:`reconstruct_bcmi_rocking_scan` makes before any phasing.
+
+    Raises:
+        ValueError: the frames are not (J, N, N) square with J >= 4 and one angle each, or the
+            modulator's window does not fit (see :meth:`CalibratedModulator.window`).
+    """
+    if len(frames_shape) != 3 or frames_shape[1] != frames_shape[2] or angles_shape != (frames_shape[0],):
+        raise ValueError(
+            f"frames {frames_shape} and eta_deg {angles_shape} must be (J, N, N) square frames and (J,)"
+        )
+    if frames_shape[0] < 4:
+        raise ValueError(f"a rocking scan needs at least 4 angles to phase, got {frames_shape[0]}")
+    geometry = BcmiGeometry(
+        frame_px=int(frames_shape[-1]),
+        d1_m=modulator.d1_m,
+        energy_ev=energy_ev,
+        detector_distance_m=detector_distance_m,
+        detector_pixel_m=detector_pixel_m,
+    )
+    return geometry, modulator.window(position_m, geometry)
+
+
 def reconstruct_bcmi_rocking_scan(
     frames: npt.NDArray,
     eta_deg: npt.ArrayLike,
@@ -204,22 +236,11 @@ def reconstruct_bcmi_rocking_scan(
     """
     stack = np.asarray(frames)
     angles = np.asarray(eta_deg, dtype=np.float64)
-    if stack.ndim != 3 or stack.shape[1] != stack.shape[2] or angles.shape != (stack.shape[0],):
-        raise ValueError(
-            f"frames {stack.shape} and eta_deg {angles.shape} must be (J, N, N) square frames and (J,)"
-        )
-    if stack.shape[0] < 4:
-        raise ValueError(f"a rocking scan needs at least 4 angles to phase, got {stack.shape[0]}")
+    geometry, window = rocking_scan_window(
+        stack.shape, angles.shape, modulator, position_m, energy_ev, detector_distance_m, detector_pixel_m
+    )
     order = np.argsort(angles, kind="stable")
     stack, angles = stack[order].astype(np.float32), angles[order]
-    geometry = BcmiGeometry(
-        frame_px=int(stack.shape[-1]),
-        d1_m=modulator.d1_m,
-        energy_ev=energy_ev,
-        detector_distance_m=detector_distance_m,
-        detector_pixel_m=detector_pixel_m,
-    )
-    window = modulator.window(position_m, geometry)
     guess, results, figures = reconstruct_bcmi(
         stack, window, geometry, recipe, runs, keep, starts, seed, backend=backend, progress=progress
     )
