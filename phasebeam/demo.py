@@ -423,38 +423,40 @@ class _Demo:
         runs[-1]["results"]["energy_sweep_spectra"] = result
         self._method("energy-sweep spectra and Ni density", runs[-1], "energy_sweep_spectra", result)
 
-    def _bragg(self, energy_ev: float) -> float:
-        """Move to ``energy_ev`` and the Pt (111) Bragg angle; return that angle (deg)."""
+    def _rocking(
+        self, energy_ev: float, phasing: dict[str, Any], step: str, **modulator: Any
+    ) -> dict[str, Any]:
+        """A rocking scan of +-0.1 deg about the Pt (111) Bragg angle at ``energy_ev``, reconstructed
+        live with ``phasing``; ``modulator`` holds ``modulator_in`` and ``modulator`` for BCMI."""
         theta_b = bragg_angle_deg(energy_ev, PT111_D_SPACING_M)
-        self.RE(bps.mv(self.bl.energy, energy_ev, self.bl.diffractometer.eta, theta_b))
-        return theta_b
+        eta = self.bl.diffractometer.eta
+        self.RE(bps.mv(self.bl.energy, energy_ev, eta, theta_b))
+        plan = rocking_scan(
+            [self.bl.eiger],
+            eta,
+            theta_b,
+            -0.1,
+            0.1,
+            0.01,
+            exposure_s=0.2,
+            metadata={"phasing": phasing},
+            **modulator,
+        )
+        (run,) = self._scan(plan, "eiger", ("rocking_reconstruction",), step)
+        return run
 
     def bcdi(self) -> None:
         self._title("rocking_scan of a Pt nanocrystal through (111), modulator out: live BCDI (seed 001)")
         self._frame_model("eiger", "bragg_rocking")
-        theta_b = self._bragg(BCDI_ENERGY_EV)
-        (run,) = self._scan(
-            rocking_scan(
-                [self.bl.eiger],
-                self.bl.diffractometer.eta,
-                theta_b,
-                -0.1,
-                0.1,
-                0.01,
-                exposure_s=0.2,
-                metadata={"phasing": BCDI_PHASING},
-            ),
-            "eiger",
-            ("rocking_reconstruction",),
-            "bcdi",
-        )
+        run = self._rocking(BCDI_ENERGY_EV, BCDI_PHASING, "bcdi")
         self._method("BCDI", run, "rocking_reconstruction")
 
     def modulator_calibration(self) -> None:
         self._title("modulator_ptycho_calibration: live ptychography of the modulator in the Bragg beam")
         # The crystal's Bragg beam through the modulator: the BCMI frame model at the Bragg angle.
         self._frame_model("eiger", "bcmi")
-        self._bragg(BCMI_ENERGY_EV)
+        theta_b = bragg_angle_deg(BCMI_ENERGY_EV, PT111_D_SPACING_M)
+        self.RE(bps.mv(self.bl.energy, BCMI_ENERGY_EV, self.bl.diffractometer.eta, theta_b))
         (run,) = self._scan(
             modulator_ptycho_calibration(
                 [self.bl.eiger],
@@ -474,25 +476,8 @@ class _Demo:
     def bcmi(self) -> None:
         self._title("rocking_scan with the modulator in: live BCMI with the stored calibration (seed 001)")
         nano = self.bl.nanogoniometer
-        theta_b = self._bragg(BCMI_ENERGY_EV)
         self.RE(bps.mv(nano.x, MODULATOR_XY_UM[0], nano.y, MODULATOR_XY_UM[1]))
-        (run,) = self._scan(
-            rocking_scan(
-                [self.bl.eiger],
-                self.bl.diffractometer.eta,
-                theta_b,
-                -0.1,
-                0.1,
-                0.01,
-                exposure_s=0.2,
-                modulator_in=True,
-                modulator=nano,
-                metadata={"phasing": BCMI_PHASING},
-            ),
-            "eiger",
-            ("rocking_reconstruction",),
-            "bcmi",
-        )
+        run = self._rocking(BCMI_ENERGY_EV, BCMI_PHASING, "bcmi", modulator_in=True, modulator=nano)
         self.RE(bps.mv(nano.x, 0.0, nano.y, 0.0))
         self._method("BCMI", run, "rocking_reconstruction")
 
