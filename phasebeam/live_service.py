@@ -32,10 +32,16 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:
     live.add_argument("--tiled", metavar="URI", help="also write the results to this Tiled server")
     live.add_argument("--api-key", help="API key of --tiled")
     live.add_argument(
+        "--eiger-mask",
+        metavar="FILE",
+        help="the far-field detector's mask for live XEDM of snake scans: .npy, or HDF5 with a 'mask' "
+        "dataset (non-zero: unmeasured); without one (or --simulated), snake scans get no live XEDM",
+    )
+    live.add_argument(
         "--simulated",
         action="store_true",
-        help="the simulated beamline's constants: its XSN microscope, and its Eiger mask (live XEDM of "
-        "snake scans, which needs a mask)",
+        help="the simulated beamline's constants: its XSN microscope, and its Eiger mask unless "
+        "--eiger-mask is given",
     )
     live.add_argument(
         "--publish-period-s", type=float, default=1.0, help="least time between publications (s, default 1)"
@@ -56,6 +62,7 @@ def run_live(args: argparse.Namespace) -> int:
 
     from .calibrations import CalibrationStore
     from .live_analyses import SIMULATED_MICROSCOPE, live_callbacks
+    from .reconstruct_snake import read_mask
     from .settings import Settings
     from .simulated_beamline import simulated_eiger_mask
     from .storage import Storage
@@ -65,6 +72,14 @@ def run_live(args: argparse.Namespace) -> int:
         return _refuse(f"--zmq {args.zmq!r} must be HOST:PORT")
     if args.publish_period_s < 0:
         return _refuse(f"--publish-period-s {args.publish_period_s} must be >= 0 s")
+    mask = simulated_eiger_mask() if args.simulated else None
+    if args.eiger_mask:
+        try:
+            mask = read_mask(args.eiger_mask)
+        except (OSError, KeyError, ValueError) as exc:
+            return _refuse(f"--eiger-mask {args.eiger_mask}: {exc}")
+        if mask.ndim != 2:
+            return _refuse(f"--eiger-mask {args.eiger_mask}: a 2-D mask is needed, got shape {mask.shape}")
     settings = Settings.from_environment(args.data_dir, args.tiled, args.api_key)
     out = Path(args.out) if args.out else settings.data_dir / "live"
     out.mkdir(parents=True, exist_ok=True)
@@ -77,7 +92,7 @@ def run_live(args: argparse.Namespace) -> int:
         CalibrationStore(settings.calibrations_dir),
         SIMULATED_MICROSCOPE if args.simulated else None,
         publish_period_s=args.publish_period_s,
-        eiger_mask=simulated_eiger_mask() if args.simulated else None,
+        eiger_mask=mask,
     )
     dispatcher = RemoteDispatcher((host, int(port)))
     for callback in callbacks.values():
