@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from ..backend import Backend, get_backend
 from ..cdi.recipe import parse_recipe
+from ..cdi.rocking_scan import rocking_axis_voxel_m
 from ..cdi.run_set import RunSetFigures, run_set_figures
 from ..strain import strain_maps
 from .calibration import modulator_window, window_corner_px
@@ -244,9 +245,7 @@ def reconstruct_bcmi_rocking_scan(
     guess, results, figures = reconstruct_bcmi(
         stack, window, geometry, recipe, runs, keep, starts, seed, backend=backend, progress=progress
     )
-    step_rad = np.deg2rad(float(np.median(np.diff(angles))))
-    # The rocking axis's voxel: 2 pi / (J |G| step) = d / (J step), as in BCDI.
-    voxel_z = d_spacing_m / (stack.shape[0] * step_rad)
+    voxel_z = rocking_axis_voxel_m(stack.shape[0], float(np.median(np.diff(angles))), d_spacing_m)
     best = results[0]
     maps = strain_maps(figures.first_mode, best.support, d_spacing_m, voxel_z, q_axis=0)
     return BcmiRockingReconstruction(

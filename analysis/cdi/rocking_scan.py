@@ -107,12 +107,18 @@ def rocking_voxel_m(
     pixel_m: float,
 ) -> tuple[float, float, float]:
     """(Z, Y, X) voxel (m) of the reconstruction of an intensity of ``shape``."""
-    g = scattering_vector_magnitude_per_m(d_spacing_m)
-    if not eta_step_deg > 0:
-        raise ValueError(f"eta_step_deg={eta_step_deg} must be > 0 deg")
-    z = 2 * math.pi / (shape[0] * g * math.radians(eta_step_deg))
+    z = rocking_axis_voxel_m(shape[0], eta_step_deg, d_spacing_m)
     in_plane = wavelength_m * distance_m / pixel_m
     return (z, in_plane / shape[1], in_plane / shape[2])
+
+
+def rocking_axis_voxel_m(angles: int, eta_step_deg: float, d_spacing_m: float) -> float:
+    """The voxel (m) along the rocking axis Z of ``angles`` frames ``eta_step_deg`` apart:
+    2 pi / (J |G| step), i.e. d / (J step). BCDI and BCMI share it."""
+    if not eta_step_deg > 0:
+        raise ValueError(f"eta_step_deg={eta_step_deg} must be > 0 deg")
+    g = scattering_vector_magnitude_per_m(d_spacing_m)
+    return 2 * math.pi / (angles * g * math.radians(eta_step_deg))
 
 
 def reconstruct_rocking_scan(
