@@ -82,6 +82,7 @@ RESULT_TIMEOUT_S = 600.0
 
 #: The headline figures of merit of each method, from its live result's scalars.
 HEADLINES: dict[str, tuple[str, ...]] = {
+    "foucault": ("focus_mm",),
     "knife_edge_optics": ("pupil_na", "beyond_nyquist_fraction", "total_counts", "energy_ev"),
     "xsn_tomography": ("pairs", "delta_resolution_m", "beta_resolution_m", "energy_ev"),
     "energy_sweep_spectra": (
@@ -187,6 +188,21 @@ def _scalar(value: Any) -> Any:
     return value
 
 
+def _published_result(record: dict[str, Any]) -> dict[str, Any]:
+    """What a live callback (or the sweep's listener) published for a run: status and error, its
+    files, its Tiled location, and every scalar of its result file as the figures of merit."""
+    result: dict[str, Any] = {"status": record["status"]}
+    for key in ("error", "h5", "png"):
+        if key in record:
+            result[key] = str(record[key])
+    if "tiled_key" in record:
+        result["tiled"] = f"{DERIVED_CONTAINER}/{record['tiled_key']}"
+    if "h5" in record:
+        with h5py.File(record["h5"], "r") as f:
+            result["figures"] = {key: _scalar(value) for key, value in f.attrs.items()}
+    return result
+
+
 def _fmt(name: str, value: Any) -> str:
     """A figure for the console, in the unit its name gives (lengths in nm, um or mm)."""
     if isinstance(value, float) and name.endswith("_per_m"):
@@ -270,17 +286,7 @@ class _Demo:
     def _result(self, callback: LiveCallback, uid: str, frames: int) -> dict[str, Any]:
         """A run's live result: status, files, Tiled location, figures of merit, timings."""
         record = callback.published.get(uid, {"status": "failed", "error": "no result published"})
-        result: dict[str, Any] = {"status": record["status"]}
-        if "error" in record:
-            result["error"] = record["error"]
-        for key in ("h5", "png"):
-            if key in record:
-                result[key] = str(record[key])
-        if "tiled_key" in record:
-            result["tiled"] = f"{DERIVED_CONTAINER}/{record['tiled_key']}"
-        if "h5" in record:
-            with h5py.File(record["h5"], "r") as f:
-                result["figures"] = {key: _scalar(value) for key, value in f.attrs.items()}
+        result = _published_result(record)
         # Every live callback files every run's documents, so all of them cost the scan.
         dispatch_s = sum(c.dispatch_s.get(uid, 0.0) for c in self.callbacks.values())
         result["runengine_ms_per_frame"] = round(dispatch_s / max(frames, 1) * 1e3, 3)
@@ -311,7 +317,9 @@ class _Demo:
             _say(self.out, f"    {method}: FAILED: {result.get('error')}")
             return
         shown = "; ".join(_fmt(name, value) for name, value in headline.items())
-        _say(self.out, f"    {method}: {shown}; result {result.get('stop_to_result_s')} s after the stop")
+        if "stop_to_result_s" in result:
+            shown += f"; result {result['stop_to_result_s']} s after the stop"
+        _say(self.out, f"    {method}: {shown}")
 
     def _energy(self, energy_ev: float) -> None:
         self.RE(bps.mv(self.bl.energy, energy_ev))
@@ -340,19 +348,7 @@ class _Demo:
 
         png = self._figure(run["uid"], "foucault", draw)
         run["results"]["foucault"] = {"status": "ok", "png": png, "figures": {"focus_mm": focus.focus_mm}}
-        self.methods.append(
-            {
-                "method": "Foucault test",
-                "plan_name": run["plan_name"],
-                "uid": run["uid"],
-                "analysis": "foucault",
-                "status": "ok",
-                "figures": {"focus_mm": round(focus.focus_mm, 4)},
-                "png": png,
-                "tiled": None,
-            }
-        )
-        _say(self.out, f"    {run['frames']} frames; the filter is in focus at {focus.focus_mm:.3f} mm")
+        self._method("Foucault test", run, "foucault")
 
     def _figure(self, uid: str, name: str, draw: Callable[[Figure], None]) -> str:
         figure = Figure(figsize=(6, 4.5), layout="constrained")
@@ -409,28 +405,24 @@ class _Demo:
         (sweep,) = [listener for listener in tomography.on_final if isinstance(listener, EnergySweepSpectra)]
         sweep_uid = self.storage.runs[runs[0]["uid"]].metadata["start"]["sweep_uid"]
         record = sweep.published.get(sweep_uid, {"status": "failed", "error": "no spectra published"})
-        result: dict[str, Any] = {
-            "status": record["status"],
-            "sweep_uid": sweep_uid,
-            **{key: str(record[key]) for key in ("h5", "png", "error") if key in record},
-        }
-        if "tiled_key" in record:
-            result["tiled"] = f"{DERIVED_CONTAINER}/{record['tiled_key']}"
-        if "h5" in record:
-            with h5py.File(record["h5"], "r") as f:
-                result["figures"] = {key: _scalar(value) for key, value in f.attrs.items()}
+        result = {"sweep_uid": sweep_uid, **_published_result(record)}
         result["stop_to_result_s"] = runs[-1]["results"]["xsn_tomography"].get("stop_to_result_s")
         runs[-1]["results"]["energy_sweep_spectra"] = result
         self._method("energy-sweep spectra and Ni density", runs[-1], "energy_sweep_spectra", result)
+
+    def _bragg(self, energy_ev: float) -> float:
+        """Move to ``energy_ev`` and the Pt (111) Bragg angle; return that angle (deg)."""
+        theta_b = bragg_angle_deg(energy_ev, PT111_D_SPACING_M)
+        self.RE(bps.mv(self.bl.energy, energy_ev, self.bl.diffractometer.eta, theta_b))
+        return theta_b
 
     def _rocking(
         self, energy_ev: float, phasing: dict[str, Any], step: str, **modulator: Any
     ) -> dict[str, Any]:
         """A rocking scan of +-0.1 deg about the Pt (111) Bragg angle at ``energy_ev``, reconstructed
         live with ``phasing``; ``modulator`` holds ``modulator_in`` and ``modulator`` for BCMI."""
-        theta_b = bragg_angle_deg(energy_ev, PT111_D_SPACING_M)
+        theta_b = self._bragg(energy_ev)
         eta = self.bl.diffractometer.eta
-        self.RE(bps.mv(self.bl.energy, energy_ev, eta, theta_b))
         plan = rocking_scan(
             [self.bl.eiger],
             eta,
@@ -455,8 +447,7 @@ class _Demo:
         self._title("modulator_ptycho_calibration: live ptychography of the modulator in the Bragg beam")
         # The crystal's Bragg beam through the modulator: the BCMI frame model at the Bragg angle.
         self._frame_model("eiger", "bcmi")
-        theta_b = bragg_angle_deg(BCMI_ENERGY_EV, PT111_D_SPACING_M)
-        self.RE(bps.mv(self.bl.energy, BCMI_ENERGY_EV, self.bl.diffractometer.eta, theta_b))
+        self._bragg(BCMI_ENERGY_EV)
         (run,) = self._scan(
             modulator_ptycho_calibration(
                 [self.bl.eiger],
