@@ -21,16 +21,18 @@ PHASING = {"epochs": 80, "position_start_epoch": 20}
 
 
 @pytest.mark.parametrize(
-    "side_um, step_um",
+    "side_um, step_um, exposure_s",
     [
         # 24 points: quick, but too few of the modulator's pixels lit to measure its phase shift.
-        (0.6, 0.12),
-        # 101 points (about 140 s on 2 cores): the phase shift within 5% of xraydb's.
-        pytest.param(2.0, 0.2, marks=pytest.mark.slow),
+        (0.6, 0.12, 0.05),
+        # 101 points (about 100 s on 2 cores): the phase shift within 5% of xraydb's, and d1.
+        # d1 is dose-limited: offline, from the world's frames, 101 points at 0.05 s (2.8e4
+        # photons a frame) gave 1.42 mm for 1.35, at 0.2 s 1.385 mm and at 1 s 1.367 mm.
+        pytest.param(2.0, 0.2, 0.2, marks=pytest.mark.slow),
     ],
 )
 def test_live_modulator_calibration_is_stored_and_matches_the_offline_one(
-    RE_energy, beamline, storage, bcmi_frames, tmp_path, capsys, side_um, step_um
+    RE_energy, beamline, storage, bcmi_frames, tmp_path, capsys, side_um, step_um, exposure_s
 ):
     RE = RE_energy
     RE(bps.mv(beamline.energy, ENERGY_EV))
@@ -46,7 +48,7 @@ def test_live_modulator_calibration_is_stored_and_matches_the_offline_one(
                 side_um,
                 side_um,
                 step_um,
-                exposure_s=0.05,
+                exposure_s=exposure_s,
                 metadata={"phasing": PHASING},
             )
         )
@@ -85,3 +87,4 @@ def test_live_modulator_calibration_is_stored_and_matches_the_offline_one(
     assert derived.metadata["phase_shift_xraydb_rad"] == pytest.approx(expected)
     if side_um >= 2.0:
         assert shift == pytest.approx(expected, rel=0.05)
+        assert derived.metadata["d1_m"] == pytest.approx(1.35e-3, rel=0.05)  # the world's d1
