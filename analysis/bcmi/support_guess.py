@@ -3,34 +3,21 @@
 The modulator encodes where the crystal is in the window, so the support must sit at the right
 x'-y' place. Phasing the central frame alone (2-D BCMI, the projection of the crystal at the Bragg
 peak) inside a loose window finds the place and the x'-y' outline; the z' thickness comes from the
-autocorrelation along the rocking axis. A single 2-D start finds the crystal only now and then,
-and the starts that miss it fit the data far worse, so several starts are run and the one with the
-lowest free log-likelihood is kept.
-
-Starts alternate between HIO and RAAR. The modulator a reconstruction has is the ptychographic
-calibration, which differs from the true one by 10-13% RMS on the beam's footprint (after the
-~1 px shift the probe can take; 3 modulator seeds, 145-point calibrations). On the first 1 rad
-crystal of modulator seeds 1000 and 2000, ``HIO**600, ER**200`` found the crystal in none of 16
-starts (best free LLK 274-282, outline covering 0-28% of the crystal), while with the true
-modulator most starts did (free LLK ~18); every 3-D BCMI run then failed. RAAR tolerates data that
-the model cannot fit exactly: ``RAAR**600, ER**200`` found it on all three seeds (8 starts: seed 0
-2 starts at free LLK 8.2, seed 1000 2 at 12.2, seed 2000 1 at 85.6 covering 94%). HIO is kept for
-the other half: where the modulator is close to the truth it finds the crystal more often (6 of 8
-starts against RAAR's 2 of 8 with the true modulator), and RAAR alone with 4 starts failed the
-simulated beamline's rocking scan (24-point calibration, d1 off by 19%). The free log-likelihood
-picks between them.
-
-On strained crystals even the best start's modulus is patchy, and an outline cut at 0.2 of its
-maximum with 2 pixels of margin missed up to 21% of the crystal's projection; the 3-D runs, whose
-shrink-wrap can only tighten the support, then failed on 2 of 6 7 rad crystals. Cut at 0.1 with 4
-pixels of margin the outline covered 97-100% of each, and 17 of 18 runs succeeded (12 of 18
-before). The z' thickness: the inverse transform over the angles of each pixel's intensity is the
-autocorrelation of the crystal along z', 2 L - 1 voxels long for L voxels.
+autocorrelation along the rocking axis. A single 2-D start finds the crystal only now and then
+(on 7 rad crystals with the seed's d1 = 3.15 mm and 300 nm modulator features: 1 to 5 of 8
+starts, and 1 of 16 on one crystal; 1 of 8 with 1.35 mm and 450 nm), and the starts that miss
+it fit the data far worse (free LLK 85-400 against 12-65), so several starts are run and the
+one with the lowest free log-likelihood is kept. On strained crystals even the best start's
+modulus is patchy, and an outline cut at 0.2 of its maximum with 2 pixels of margin missed up to
+21% of the crystal's projection; the 3-D runs, whose shrink-wrap can only tighten the support, then
+failed on 2 of 6 7 rad crystals. Cut at 0.1 with 4 pixels of margin the outline covered 97-100% of
+each, and 17 of 18 runs succeeded (12 of 18 before). The z' thickness: the inverse transform over
+the angles of each pixel's intensity is the autocorrelation of the crystal along z', 2 L - 1
+voxels long for L voxels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +63,7 @@ def support_guess(
     modulator: npt.NDArray,
     geometry: BcmiGeometry,
     window_px: int | None = None,
-    recipes: Sequence[str] = ("HIO**600, ER**200", "RAAR**600, ER**200"),
+    recipe: str = "HIO**600, ER**200",
     outline_threshold: float = 0.1,
     margin_px: int = 4,
     seed: int = 0,
@@ -92,7 +79,7 @@ def support_guess(
         geometry: the BCMI geometry.
         window_px: side of the loose square (centred) that the central frame is phased in;
             default 3 N / 8 (the crystal and its drift must lie inside).
-        recipes: the 2-D phasing recipes; start k runs ``recipes[k % len(recipes)]``.
+        recipe: the 2-D phasing recipe.
         outline_threshold: the outline is where the blurred modulus exceeds this fraction of its
             maximum.
         margin_px: pixels added around the outline and on each side of the z' range.
@@ -107,8 +94,6 @@ def support_guess(
         raise ValueError(f"window_px must be in [4, {n}], got {side}")
     if starts < 1:
         raise ValueError(f"starts must be >= 1, got {starts}")
-    if not recipes:
-        raise ValueError("recipes must name at least one 2-D phasing recipe")
     loose = np.zeros((1, n, n), dtype=bool)
     low = (n - side) // 2
     loose[0, low : low + side, low : low + side] = True
@@ -116,7 +101,6 @@ def support_guess(
     settings = BcmiSettings(drift_start=-1)
     runs = []
     for k in range(starts):
-        recipe = recipes[k % len(recipes)]
         run = phase_bcmi(central, modulator, geometry, loose, recipe, seed + k, settings, backend=backend)
         runs.append(run)
         if progress is not None:

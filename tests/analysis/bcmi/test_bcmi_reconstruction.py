@@ -69,9 +69,8 @@ def low_strain():
 
 def test_bcmi_with_a_guessed_support_retrieves_the_crystal_and_its_drift(low_strain):
     crystal, frames, window = low_strain
-    # 8 of the default 16 starts, to save time. With this (true) modulator, HIO finds the crystal
-    # from 6 of 8 seeds and RAAR from 2 of 8; of these 4 HIO and 4 RAAR starts, 2 HIO ones do.
-    guess = support_guess(frames.bcmi, window, GEOMETRY, starts=8)
+    # 4 of the default 16 starts, to save time: here 5 of 8 single starts find the crystal.
+    guess = support_guess(frames.bcmi, window, GEOMETRY, starts=4)
     outline_truth = crystal.support.any(axis=0)
     assert np.sum(guess.outline & outline_truth) >= 0.95 * outline_truth.sum()
     # A shorter recipe than the default is enough at low strain (the default is for 2 pi and up).
