@@ -44,6 +44,8 @@ class ModulatorCalibrationSettings:
         material: the modulator's material (for the expected phase shift).
         thickness_um: its thickness (um).
         seed: seed of the rPIE position order.
+        upsample: modulator pixels per frame-conjugate pixel (2 holds the modulator's edges as
+            the detector sees them; see :mod:`phasebeam.analysis.bcmi.fine_grid`).
     """
 
     epochs: int = 150
@@ -54,6 +56,7 @@ class ModulatorCalibrationSettings:
     material: str = "W"
     thickness_um: float = 1.5
     seed: int = 0
+    upsample: int = 2
 
 
 def calibration_pixel_m(
@@ -78,7 +81,7 @@ def run_calibration(
         pixel_m,
         float(wavelength_m(energy_ev)),
         (1e-3 * s.d1_range_mm[0], 1e-3 * s.d1_range_mm[1]),
-        PtychoSettings(epochs=s.epochs, position_start_epoch=s.position_start_epoch),
+        PtychoSettings(epochs=s.epochs, position_start_epoch=s.position_start_epoch, upsample=s.upsample),
         seed=s.seed,
         progress=progress,
     )
@@ -94,6 +97,7 @@ def calibration_fields(calibration: ModulatorCalibration, expected_rad: float) -
         "positions_m": ptycho.positions_m,
         "origin_px": np.asarray(ptycho.origin_px, dtype=np.float64),
         "pixel_m": ptycho.pixel_m,
+        "upsample": ptycho.upsample,
         "error_history": np.asarray(ptycho.error_history),
         "phase_shift_rad": levels.phase_shift_rad,
         "phase_shift_xraydb_rad": expected_rad,

@@ -98,7 +98,7 @@ ROCKING_POSITION_M = tuple((c - SCAN_CENTRE_CORNER_PX) * GEOMETRY.pixel_m for c 
 
 
 def _calibration(
-    modulator: FineModulator, seed: int, backend: str, out: TextIO
+    modulator: FineModulator, seed: int, backend: str, upsample: int, out: TextIO
 ) -> tuple[dict[str, Any], npt.NDArray[np.complex64]]:
     """The calibration's figures, and the calibrated modulator under the rocking scans' window."""
     t0 = time.monotonic()
@@ -113,7 +113,7 @@ def _calibration(
         frames,
         commanded,
         GEOMETRY.pixel_m,
-        settings=PtychoSettings(epochs=80, position_start_epoch=20),
+        settings=PtychoSettings(epochs=80, position_start_epoch=20, upsample=upsample),
         backend=backend,
     )
     levels = modulator_levels(result.modulator, result.illumination)
@@ -140,8 +140,11 @@ def _calibration(
         f"(true {1e3 * GEOMETRY.d1_m:.2f}), positions {summary['position_error_before_nm']} -> "
         f"{summary['position_error_after_nm']} nm RMS, {summary['seconds']} s",
     )
-    corner = window_corner_px(ROCKING_POSITION_M, result.origin_px, GEOMETRY.pixel_m)
-    return summary, modulator_window(result.modulator, result.illumination, corner, GEOMETRY.frame_px)
+    corner = window_corner_px(ROCKING_POSITION_M, result.origin_px, result.modulator_pixel_m)
+    window = modulator_window(
+        result.modulator, result.illumination, corner, GEOMETRY.frame_px, upsample=result.upsample
+    )
+    return summary, window
 
 
 def _scores(objects: list[npt.NDArray], crystal: BcmiCrystal) -> list[dict[str, Any]]:
@@ -353,6 +356,7 @@ def run_bcmi_demo(
     seed: int = 0,
     backend: str = "numpy",
     out: TextIO = sys.stdout,
+    upsample: int = 2,
 ) -> dict[str, Any]:
     """Run the calibration and the BCMI/BCDI comparison; write and return the summary.
 
@@ -365,6 +369,8 @@ def run_bcmi_demo(
         seed: seed of the modulator, crystals, drift, noise and starts.
         backend: ``numpy``, ``cupy`` or ``auto``.
         out: where progress goes.
+        upsample: modulator pixels per frame-conjugate pixel in the calibration and the BCMI
+            model (1: the coarse grid, which cannot hold the modulator's edges).
     """
     if runs < 2:
         raise ValueError(f"runs must be >= 2 (the FSC compares the two best), got {runs}")
@@ -387,11 +393,12 @@ def run_bcmi_demo(
             "pixel_m": GEOMETRY.pixel_m,
             "rocking_steps": ROCKING_STEPS,
             "modulator_feature_m": FEATURE_M,
+            "model_upsample": upsample,
         },
         "success_definition": SUCCESS,
         "bcdi_recipe": STANDARD_RECIPE,
     }
-    summary["calibration"], window = _calibration(modulator, seed, backend, out)
+    summary["calibration"], window = _calibration(modulator, seed, backend, upsample, out)
     kinds = list(itertools.product(("wulff", "winterbottom", "random_cuts", "sphere"), STRAIN_FIELDS))
     specs = [(p, kinds[k % len(kinds)]) for p in phase_ranges for k in range(crystals)]
     cases = [

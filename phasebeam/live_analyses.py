@@ -136,6 +136,8 @@ def stored_modulator(
             pixel_m=float(f.attrs["pixel_m"]),  # type: ignore[arg-type]
             d1_m=float(f.attrs["d1_m"]),  # type: ignore[arg-type]
             raw_uid=calibration.raw_uid,
+            # Calibrations stored before the fine grid are on the frames' conjugate pixel.
+            upsample=int(f.attrs.get("upsample", 1)),  # type: ignore[arg-type]
         )
     return modulator, calibration
 
@@ -162,6 +164,7 @@ def store_modulator(store: CalibrationStore) -> FinalListener:
             float(start["time"]),
             float(result["energy_ev"]),
             write,
+            upsample=int(result["upsample"]),
             **{name: float(result[name]) for name in scalars},
         )
 

@@ -5,13 +5,15 @@ Layouts (documented in the README):
 ptycho input: ``frames`` (K, N, N) counts, centred; ``positions_m`` (K, 2) modulator positions as
 (y, x) metres unless ``--positions`` names a text (two columns y x, metres) or .npy file; attributes
 ``energy_ev``, ``detector_distance_m``, ``detector_pixel_m`` and ``d1_m`` (the nominal
-sample-modulator distance, which sets the pixel size lambda d2 / (N p)).
+sample-modulator distance, which sets the pixel size lambda d2 / (N p)). The output's
+``modulator`` and ``illumination`` are sampled ``upsample`` (attribute) times finer than that pixel.
 
 bcmi input: ``frames`` (J, N, N) counts of the rocking scan, centred, angle J // 2 at the Bragg peak;
 optional ``mask`` (J, N, N) or (N, N), non-zero where a pixel was not measured; the same
 attributes. The modulator comes from ``--modulator``: a ``reconstruct ptycho`` output (its
 ``modulator`` cut at the rocking scan's ``--modulator-position-m``, its phase ramp and complex factor
-removed) or any file with a ``modulator`` array, cut at ``--window-corner`` when larger than N x N.
+removed) or any file with a ``modulator`` array: N x N or u N x u N (u times finer than the frames'
+conjugate pixel) under the frames, or cut N x N at ``--window-corner`` out of a larger one.
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ def add_arguments(methods: argparse._SubParsersAction) -> None:
     )
     ptycho.add_argument(
         "--d1-range-mm", type=float, nargs=2, default=[0.5, 5.0], help="d1 search range (mm, default 0.5 5)"
+    )
+    ptycho.add_argument(
+        "--upsample",
+        type=int,
+        default=2,
+        help="modulator pixels per frame-conjugate pixel (default 2: the modulator's edges as the "
+        "detector sees them; 1 is the conjugate pixel, faster and less exact)",
     )
     ptycho.add_argument("--backend", default="numpy", choices=["numpy", "cupy", "auto"])
     bcmi = methods.add_parser("bcmi", help="BCMI phase retrieval of a rocking scan with the modulator in")
@@ -140,7 +149,9 @@ def reconstruct_ptycho_file(args: argparse.Namespace) -> int:
         low, high = (1e-3 * v for v in args.d1_range_mm)
         if not 0 < low < high:
             raise ValueError(f"--d1-range-mm must be two increasing distances > 0 mm, got {args.d1_range_mm}")
-        settings = PtychoSettings(epochs=args.epochs, position_start_epoch=args.position_start_epoch)
+        settings = PtychoSettings(
+            epochs=args.epochs, position_start_epoch=args.position_start_epoch, upsample=args.upsample
+        )
     except (ValueError, KeyError, FileNotFoundError, OSError) as exc:
         return refuse(exc)
     from tqdm import tqdm
@@ -169,6 +180,7 @@ def reconstruct_ptycho_file(args: argparse.Namespace) -> int:
                 "version": __version__,
                 "input": str(args.input),
                 "pixel_m": geometry.pixel_m,
+                "upsample": result.upsample,
                 "origin_px": np.asarray(result.origin_px, dtype=np.float64),
                 "phase_shift_rad": levels.phase_shift_rad,
                 "amplitude_ratio": levels.amplitude_ratio,
@@ -198,6 +210,8 @@ def _window(args: argparse.Namespace, n: int) -> npt.NDArray[np.complex64]:
         calibration = None
         if "illumination" in f and "origin_px" in f.attrs and "pixel_m" in f.attrs:
             attributes = {k: np.asarray(f.attrs[k], dtype=float) for k in ("origin_px", "pixel_m")}
+            # Files written before the fine grid are on the frames' conjugate pixel.
+            attributes["upsample"] = np.asarray(f.attrs.get("upsample", 1))
             calibration = (_dataset(f, "illumination", path), attributes)
     if calibration is not None:
         illumination, attributes = calibration
@@ -206,10 +220,11 @@ def _window(args: argparse.Namespace, n: int) -> npt.NDArray[np.complex64]:
                 f"{path} is a calibration ('reconstruct ptycho' output): give --modulator-position-m Y X, "
                 "the modulator's position during the rocking scan in the calibration scan's frame (m)"
             )
+        upsample = int(attributes["upsample"])
         corner = window_corner_px(
-            args.modulator_position_m, attributes["origin_px"], float(attributes["pixel_m"])
+            args.modulator_position_m, attributes["origin_px"], float(attributes["pixel_m"]) / upsample
         )
-        return modulator_window(modulator, illumination, corner, n)
+        return modulator_window(modulator, illumination, corner, n, upsample=upsample)
     if args.modulator_position_m is not None:
         raise ValueError(
             f"--modulator-position-m needs a calibration file ('reconstruct ptycho' output); {path} has "
@@ -217,10 +232,10 @@ def _window(args: argparse.Namespace, n: int) -> npt.NDArray[np.complex64]:
         )
     corner = args.window_corner
     if corner is None:
-        if modulator.shape != (n, n):
+        if modulator.shape[0] % n or modulator.shape != (modulator.shape[0],) * 2:
             raise ValueError(
-                f"the modulator array's shape {modulator.shape} does not match the frames' ({n}, {n}): "
-                "give --window-corner Y X to cut the window out of it"
+                f"the modulator array's shape {modulator.shape} does not match the frames' ({n}, {n}) "
+                f"(or a u times finer (u {n}, u {n})): give --window-corner Y X to cut the window out of it"
             )
         return modulator
     y, x = corner

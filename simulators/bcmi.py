@@ -48,6 +48,27 @@ class FineModulator:
         blocks = self.transmission[: ny * u, : nx * u].reshape(ny, u, nx, u)
         return blocks.mean(axis=(1, 3)).astype(np.complex64)
 
+    def band_limited(
+        self, corner_px: tuple[float, float], n: int, factor: int = 2
+    ) -> npt.NDArray[np.complex64]:
+        """The n x n window at ``corner_px`` (computational pixels, to the nearest fine pixel),
+        sampled ``factor`` times per computational pixel and band-limited to that grid: what a model
+        on it can hold. With factor 2 it is exact for a wave band-limited to the n-pixel detector.
+        """
+        u = self.upsample
+        if factor < 1 or u % factor:
+            raise ValueError(f"factor must divide the upsample {u}, got {factor}")
+        y, x = (round(c * u) for c in corner_px)
+        patch = self.transmission[y : y + n * u, x : x + n * u]
+        if patch.shape != (n * u, n * u):
+            raise ValueError(f"corner_px {corner_px} puts the {n}-pixel window off the modulator")
+        spectrum = np.fft.fftshift(np.asarray(scipy.fft.fft2(patch, norm="ortho", workers=-1)))
+        side = n * factor
+        low = (n * u - side) // 2
+        band = np.fft.ifftshift(spectrum[low : low + side, low : low + side])
+        window = np.asarray(scipy.fft.ifft2(band, norm="ortho", workers=-1)) * (factor / u)
+        return window.astype(np.complex64)
+
 
 def make_modulator(
     shape_px: tuple[int, int],

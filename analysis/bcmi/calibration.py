@@ -124,7 +124,7 @@ def window_corner_px(
         position_m: the modulator's (y, x) position (m) during the rocking scan, in the frame of the
             ptychographic scan's positions (the same motors).
         origin_px: the reconstruction's pixel under position (0, 0) (``PtychoResult.origin_px``).
-        pixel_m: the reconstruction's pixel (m).
+        pixel_m: the reconstruction's pixel (m): ``PtychoResult.modulator_pixel_m``.
     """
     position = np.asarray(position_m, dtype=float)
     origin = np.asarray(origin_px, dtype=float)
@@ -136,12 +136,23 @@ def window_corner_px(
     return float(corner[0]), float(corner[1])
 
 
+#: The modulus a calibrated modulator window is held to. A passive modulator transmits at most 1
+#: and, band-limited to what the detector sees, overshoots at its edges (1.34 at most for 1.5 um of
+#: W at 9 keV on the 2x grid) and dips where the phase steps (0.29 at least). A calibrated window
+#: holds noisy pixels far outside that (0.014 and 1.9, the latter where the calibration scan left
+#: the modulator unlit), and the BCMI back-projection divides by it: HIO diverged (NaN) on such
+#: a window, and with the modulus held to [0.3, 1.2] the support guess found the crystal.
+AMPLITUDE_RANGE = (0.3, 1.2)
+
+
 def modulator_window(
     transmission: npt.NDArray,
     illumination: npt.NDArray,
     corner_px: tuple[float, float],
     frame_px: int,
     lit_fraction: float = 0.3,
+    upsample: int = 1,
+    amplitude_range: tuple[float, float] = AMPLITUDE_RANGE,
 ) -> npt.NDArray[np.complex64]:
     """The calibrated modulator as a BCMI reconstruction needs it: N x N, open parts 1, no ramp.
 
@@ -157,22 +168,35 @@ def modulator_window(
         corner_px: (y, x) pixel of ``transmission`` under the frames' top-left pixel.
         frame_px: the frames' side N.
         lit_fraction: the share of the peak illumination above which a pixel counts as measured.
+        upsample: ``transmission``'s pixels per frame-conjugate pixel (``PtychoResult.upsample``):
+            the window is u N pixels wide.
+        amplitude_range: the transmission's modulus is clipped to this range (its phase kept):
+            see :data:`AMPLITUDE_RANGE`.
     """
+    low_amplitude, high_amplitude = amplitude_range
+    if not 0 < low_amplitude < 1 < high_amplitude:
+        raise ValueError(f"amplitude_range must satisfy 0 < low < 1 < high, got {amplitude_range}")
+    if not (isinstance(upsample, int) and 1 <= upsample <= 8):
+        raise ValueError(f"upsample must be an integer in [1, 8], got {upsample}")
+    side = frame_px * upsample
     levels = modulator_levels(transmission, illumination, lit_fraction)
     flat = remove_phase_ramp(transmission, well_lit(illumination, lit_fraction)) / levels.open_level
     corner = np.asarray(corner_px, dtype=float)
     whole = np.floor(corner).astype(int)
-    if np.any(whole < 0) or np.any(whole + frame_px > np.asarray(transmission.shape)):
+    if np.any(whole < 0) or np.any(whole + side > np.asarray(transmission.shape)):
         raise ValueError(
-            f"corner_px ({corner[0]:.2f}, {corner[1]:.2f}) puts the {frame_px} x {frame_px} window outside "
+            f"corner_px ({corner[0]:.2f}, {corner[1]:.2f}) puts the {side} x {side} window ({frame_px} frame "
+            f"pixels of {upsample} x {upsample} modulator pixels) outside "
             f"the reconstructed modulator {transmission.shape}: it must lie in "
-            f"[0, {transmission.shape[0] - frame_px}] x [0, {transmission.shape[1] - frame_px}]"
+            f"[0, {transmission.shape[0] - side}] x [0, {transmission.shape[1] - side}]"
         )
     fraction = corner - whole
     # Shift the array by -fraction, so that its pixel ``whole`` holds the value at ``corner``.
     spectrum = ndimage.fourier_shift(np.fft.fft2(flat), -fraction)
-    shifted = np.fft.ifft2(spectrum)
-    return shifted[whole[0] : whole[0] + frame_px, whole[1] : whole[1] + frame_px].astype(np.complex64)
+    window = np.fft.ifft2(spectrum)[whole[0] : whole[0] + side, whole[1] : whole[1] + side]
+    modulus = np.abs(window)
+    bounded = np.clip(modulus, low_amplitude, high_amplitude)
+    return (window * (bounded / np.maximum(modulus, 1e-30))).astype(np.complex64)
 
 
 def _mode(values: npt.NDArray[np.complexfloating], iterations: int = 30) -> complex:

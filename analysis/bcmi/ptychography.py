@@ -9,6 +9,12 @@ best explains the change the modulus constraint asks for, from the object's grad
 Positions are in pixels of the object plane inside the engine (metres at the API). A sub-pixel
 position is applied by shifting the probe by the fractional part: P(r - f) O(r + n) is the exit wave
 shifted by f, whose far-field intensity is the same.
+
+With ``upsample`` u > 1 the modulator is reconstructed on a grid u times finer than the frames'
+conjugate pixel (:mod:`.fine_grid`): the probe, band-limited to the frames, is kept as its N x N
+spectrum and interpolated onto the fine grid; the exit wave's spectrum there is constrained on the
+N x N band that the detector records and left free beyond it. A real modulator's edges fall inside
+the conjugate pixel, which the coarse grid can only average.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import numpy.typing as npt
 
 from ..backend import Backend, get_backend
 from ..cdi.engine import ProgressCallback
+from .fine_grid import FineGrid
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class PtychoSettings:
         probe_start_epoch: first epoch that updates the probe (the object settles first).
         position_start_epoch: first epoch that corrects the positions (-1: never).
         max_position_step_px: largest correction of one position in one epoch (pixels).
+        upsample: modulator pixels per frame-conjugate pixel (1, or 2 to represent the modulator
+            exactly in the band the detector sees; each epoch then costs about 4 times more).
     """
 
     epochs: int = 150
@@ -41,6 +50,11 @@ class PtychoSettings:
     probe_start_epoch: int = 2
     position_start_epoch: int = 40
     max_position_step_px: float = 0.3
+    upsample: int = 1
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.upsample, int) and 1 <= self.upsample <= 8):
+            raise ValueError(f"upsample must be an integer in [1, 8], got {self.upsample}")
 
 
 @dataclass(frozen=True)
@@ -48,15 +62,16 @@ class PtychoResult:
     """A ptychographic reconstruction.
 
     Attributes:
-        modulator: the object (the modulator's transmission), (Y, X) at ``pixel_m``.
+        modulator: the object (the modulator's transmission), (Y, X) at ``modulator_pixel_m``.
         probe: the beam at the modulator plane, N x N at ``pixel_m``.
         positions_m: the refined positions (K, 2) as (y, x) in metres, their mean kept as given.
-        origin_px: where position (0, 0) falls in ``modulator``: (y, x) pixel of the probe's
-            top-left corner.
-        pixel_m: pixel size of both (m).
+        origin_px: where position (0, 0) falls in ``modulator``: (y, x) pixel of ``modulator``
+            under the probe's top-left corner.
+        pixel_m: the frames' conjugate pixel, the probe's (m).
         illumination: sum over positions of the probe's intensity on the modulator's grid: where
             it is small the modulator is not known.
         error_history: per epoch, sum (|Psi| - sqrt(I))^2 / sum I over all frames.
+        upsample: modulator pixels per ``pixel_m``.
     """
 
     modulator: npt.NDArray[np.complex64]
@@ -66,6 +81,12 @@ class PtychoResult:
     pixel_m: float
     illumination: npt.NDArray[np.float32]
     error_history: tuple[float, ...]
+    upsample: int = 1
+
+    @property
+    def modulator_pixel_m(self) -> float:
+        """The pixel of ``modulator`` and ``illumination`` (m)."""
+        return self.pixel_m / self.upsample
 
 
 def check_frames_and_positions(frames: npt.NDArray, positions_m: npt.NDArray) -> None:
@@ -96,21 +117,29 @@ def initial_probe(frames: npt.NDArray) -> npt.NDArray[np.complex64]:
     return probe.astype(np.complex64)
 
 
-class _Shifter:
-    """Sub-pixel shifts f(r) -> f(r - s) by the Fourier shift theorem, on the backend."""
+class _ShiftedProbe:
+    """The probe, kept as its N x N spectrum, shifted by a sub-pixel amount onto the fine grid."""
 
-    def __init__(self, be: Backend, n: int) -> None:
+    def __init__(self, be: Backend, grid: FineGrid) -> None:
         self.be = be
-        self.k = be.asarray(np.fft.fftfreq(n).astype(np.float32))
+        self.grid = grid
+        self.k = be.asarray(np.fft.fftfreq(grid.n).astype(np.float32))
 
-    def __call__(self, field, shift_yx: tuple[float, float]):
-        if shift_yx == (0.0, 0.0):
-            return field
+    def ramp(self, shift_px: tuple[float, float]):
+        """exp(-2 pi i k.s) on the N x N spectrum: shifts by ``shift_px`` frame-conjugate pixels."""
         xp = self.be.xp
-        # The ramp is separable: two 1-D exponentials and their outer product.
-        ramp_y = xp.exp((-2j * np.pi * shift_yx[0]) * self.k).astype(np.complex64)
-        ramp_x = xp.exp((-2j * np.pi * shift_yx[1]) * self.k).astype(np.complex64)
-        return self.be.ifftn(self.be.fftn(field) * xp.outer(ramp_y, ramp_x))
+        # Separable: two 1-D exponentials and their outer product.
+        ramp_y = xp.exp((-2j * np.pi * shift_px[0]) * self.k).astype(np.complex64)
+        ramp_x = xp.exp((-2j * np.pi * shift_px[1]) * self.k).astype(np.complex64)
+        return xp.outer(ramp_y, ramp_x)
+
+    def on_fine_grid(self, spectrum, ramp):
+        """P(r - s) on the fine grid (divided by u: see :mod:`.fine_grid`)."""
+        return self.be.ifftn(self.grid.pad(spectrum * ramp))
+
+    def step_back(self, fine_step, ramp):
+        """A fine-grid probe update, shifted back and projected on the probe's N x N spectrum."""
+        return self.grid.crop(self.be.fftn(fine_step)) * self.be.xp.conj(ramp)
 
 
 def reconstruct_ptycho(
@@ -153,27 +182,30 @@ def reconstruct_ptycho(
     be = get_backend(backend) if isinstance(backend, str) else backend
     xp = be.xp
 
+    u = settings.upsample
+    grid = FineGrid(n, u, xp)
+    m = grid.side
     positions_px = positions / pixel_m
-    # The object's pixel (0, 0) sits so that every patch fits with a margin of 2 pixels.
+    # The object's pixel (0, 0) sits so that every patch fits with a margin of 2 frame pixels.
     low = positions_px.min(axis=0)
-    origin = 2.0 - low
-    object_shape = tuple(int(np.ceil(s)) + n + 4 for s in positions_px.max(axis=0) - low)
+    origin = (2.0 - low) * u  # in object pixels
+    object_shape = tuple(u * (int(np.ceil(s)) + n + 4) for s in positions_px.max(axis=0) - low)
     if modulator is None:
         obj = xp.ones(object_shape, dtype=np.complex64)
     else:
         if modulator.shape != object_shape:
             raise ValueError(
                 f"the modulator's shape {modulator.shape} does not match the sampling of this scan: "
-                f"it must be {object_shape} at pixel_m={pixel_m:.4g} m"
+                f"it must be {object_shape} at pixel_m={pixel_m:.4g} m / upsample={u}"
             )
         obj = be.asarray(modulator, dtype=np.complex64)
-    probe_d = be.asarray(probe, dtype=np.complex64)
+    probe_spectrum = be.fftn(be.asarray(probe, dtype=np.complex64))
     amplitude = be.asarray(np.fft.ifftshift(np.sqrt(frames), axes=(-2, -1)), dtype=np.float32)
-    shifter = _Shifter(be, n)
+    shifted = _ShiftedProbe(be, grid)
     rng = np.random.default_rng(seed)
     total_power = float(np.sum(frames))
     history: list[float] = []
-    where = positions_px + origin  # top-left corner of each patch, in object pixels
+    where = positions_px * u + origin  # top-left corner of each patch, in object pixels
 
     for epoch in range(settings.epochs):
         error = 0.0
@@ -182,20 +214,23 @@ def reconstruct_ptycho(
         steps = np.zeros_like(where)
         for k in rng.permutation(len(frames)):
             corner = np.floor(where[k]).astype(int)
-            frac = (float(where[k][0] - corner[0]), float(where[k][1] - corner[1]))
-            window = (slice(corner[0], corner[0] + n), slice(corner[1], corner[1] + n))
-            shifted_probe = shifter(probe_d, frac)
+            ramp = shifted.ramp(((where[k][0] - corner[0]) / u, (where[k][1] - corner[1]) / u))
+            window = (slice(corner[0], corner[0] + m), slice(corner[1], corner[1] + m))
+            fine_probe = shifted.on_fine_grid(probe_spectrum, ramp)
             patch = obj[window]
-            exit_wave = shifted_probe * patch
+            exit_wave = fine_probe * patch
             spectrum = be.fftn(exit_wave)
-            modulus = xp.abs(spectrum)
+            band = grid.crop(spectrum)
+            modulus = xp.abs(band)
             error += float(xp.sum((modulus - amplitude[k]) ** 2))
-            spectrum *= amplitude[k] / xp.maximum(modulus, np.float32(1e-12))
+            # The detector's band gets the measured modulus; frequencies beyond it stay free.
+            grid.put(spectrum, band * (amplitude[k] / xp.maximum(modulus, np.float32(1e-12))))
             difference = be.ifftn(spectrum) - exit_wave
             if correct:
-                steps[k] = _position_step(xp, patch, shifted_probe, difference, settings.max_position_step_px)
-            probe_power = xp.abs(shifted_probe) ** 2
-            obj[window] = patch + xp.conj(shifted_probe) * difference / (
+                limit = u * settings.max_position_step_px
+                steps[k] = _position_step(xp, patch, fine_probe, difference, limit)
+            probe_power = xp.abs(fine_probe) ** 2
+            obj[window] = patch + xp.conj(fine_probe) * difference / (
                 (1 - settings.object_alpha) * probe_power + settings.object_alpha * xp.max(probe_power)
             )
             if update_probe:
@@ -205,7 +240,7 @@ def reconstruct_ptycho(
                     * difference
                     / ((1 - settings.probe_beta) * patch_power + settings.probe_beta * xp.max(patch_power))
                 )
-                probe_d = probe_d + shifter(probe_step, (-frac[0], -frac[1]))
+                probe_spectrum = probe_spectrum + shifted.step_back(probe_step, ramp)
         if correct:
             # A common shift of all positions only moves the object: keep the mean as commanded.
             where += steps - steps.mean(axis=0)
@@ -213,18 +248,20 @@ def reconstruct_ptycho(
         if progress is not None:
             progress(epoch + 1, settings.epochs)
 
-    probe_host = be.asnumpy(probe_d)
+    probe_host = be.asnumpy(be.ifftn(probe_spectrum))
+    fine_power = np.abs(be.asnumpy(shifted.on_fine_grid(probe_spectrum, shifted.ramp((0.0, 0.0))))) ** 2
     illumination = np.zeros(object_shape, dtype=np.float32)
     for corner in np.floor(where).astype(int):
-        illumination[corner[0] : corner[0] + n, corner[1] : corner[1] + n] += np.abs(probe_host) ** 2
+        illumination[corner[0] : corner[0] + m, corner[1] : corner[1] + m] += fine_power
     return PtychoResult(
         modulator=be.asnumpy(obj).astype(np.complex64),
         probe=probe_host.astype(np.complex64),
-        positions_m=(where - origin) * pixel_m,
+        positions_m=(where - origin) / u * pixel_m,
         origin_px=(float(origin[0]), float(origin[1])),
         pixel_m=pixel_m,
         illumination=illumination,
         error_history=tuple(history),
+        upsample=u,
     )
 
 

@@ -5,6 +5,10 @@
 R Q_j rho, the projection along z' of the object times the rocking angle's phase ramp
 exp(-2 pi i j z' / J), is for all J angles at once the Fourier transform of rho along z' (the
 Fourier slice theorem); its back-projection sum_j Q_j* R^dagger is the inverse transform.
+
+M may be sampled u times finer than the frames' conjugate pixel (:mod:`.fine_grid`): the wave at
+the modulator is then interpolated onto M's grid, and the detector's N x N band of the product is
+what meets the data; the frequencies beyond it are left free by the modulus constraint.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ..cdi.engine import PhasingSettings, ProgressCallback
 from ..cdi.likelihood import poisson_llk
 from ..cdi.recipe import parse_recipe
 from ..cdi.support import shrink_wrap
+from .fine_grid import FineGrid
 from .geometry import BcmiGeometry
 from .propagation import angular_spectrum_transfer
 
@@ -80,21 +85,25 @@ class BcmiModel:
     """The forward and backward BCMI operators for one geometry and modulator window, on a backend.
 
     Args:
-        modulator: the modulator's transmission under the window (N, N), computational grid.
+        modulator: the modulator's transmission under the window, (N, N) on the computational
+            grid or (u N, u N) on a grid u times finer.
         geometry: the BCMI geometry (frame size, pixel, d1).
         backend: the array backend.
     """
 
     def __init__(self, modulator: npt.NDArray, geometry: BcmiGeometry, backend: Backend) -> None:
         n = geometry.frame_px
-        if modulator.shape != (n, n):
+        u = modulator.shape[0] // n if modulator.ndim == 2 else 0
+        if modulator.shape != (u * n, u * n) or not 1 <= u <= 8:
             raise ValueError(
                 f"the modulator array's shape {modulator.shape} does not match the sampling: it must be "
-                f"({n}, {n}) pixels of {geometry.pixel_m:.4g} m under the window"
+                f"({n}, {n}) pixels of {geometry.pixel_m:.4g} m under the window, or u times finer "
+                f"({n} u, {n} u) for u in 2..8, e.g. ({2 * n}, {2 * n})"
             )
         if np.min(np.abs(modulator)) < 1e-3:
             raise ValueError("the modulator's transmission must be > 1e-3 everywhere (it is divided by)")
         self.be = be = backend
+        self.grid = FineGrid(n, u, be.xp)
         self.modulator = be.asarray(modulator, dtype=np.complex64)
         shape = (n, n)
         self.forward = be.asarray(
@@ -137,16 +146,22 @@ class BcmiModel:
         return self.projection_spectra(rho) * self.shift_ramp(drift_px)
 
     def detector(self, spectra):
-        """F M P_d1 of exit waves given in Fourier space: detector amplitudes, FFT order."""
+        """F M P_d1 of exit waves given in Fourier space: the far field on the modulator's grid,
+        FFT order; the detector's amplitudes are its N x N band (:meth:`measurable`)."""
         be = self.be
-        at_modulator = be.ifftn(spectra * self.forward, axes=(1, 2)) * self.modulator
+        at_modulator = be.ifftn(self.grid.pad(spectra * self.forward), axes=(1, 2)) * self.modulator
         return be.fftn(at_modulator, axes=(1, 2))
 
-    def back_to_sample(self, detector):
-        """P^-1 M^-1 F^-1 of detector amplitudes: the exit waves in Fourier space (FFT order)."""
+    def back_to_sample(self, far_field):
+        """P^-1 M^-1 F^-1 of a far field from :meth:`detector`: the exit waves in Fourier space."""
         be = self.be
-        at_modulator = be.ifftn(detector, axes=(1, 2)) / self.modulator
-        return be.fftn(at_modulator, axes=(1, 2)) * self.backward
+        at_modulator = be.ifftn(far_field, axes=(1, 2)) / self.modulator
+        return self.grid.crop(be.fftn(at_modulator, axes=(1, 2))) * self.backward
+
+    def measurable(self, frames_fft_order):
+        """(..., N, N) arrays in FFT order (amplitudes, masks) on :meth:`detector`'s grid, zero
+        (False) beyond the detector's band."""
+        return self.grid.pad(frames_fft_order)
 
     def object_from(self, spectra, drift_px: npt.NDArray):
         """sum_j Q_j* R^dagger T_j^-1 of exit waves in Fourier space: rho (J, N, N)."""
@@ -156,7 +171,8 @@ class BcmiModel:
 
     def intensity(self, rho, drift_px: npt.NDArray) -> npt.NDArray[np.float32]:
         """The model's frames (J, N, N), centred."""
-        amplitude = self.be.asnumpy(self.be.xp.abs(self.detector(self.exit_waves(rho, drift_px))))
+        far_field = self.grid.crop(self.detector(self.exit_waves(rho, drift_px)))
+        amplitude = self.be.asnumpy(self.be.xp.abs(far_field))
         return np.fft.fftshift(amplitude**2, axes=(1, 2)).astype(np.float32)
 
 
@@ -219,7 +235,8 @@ def phase_bcmi(
 
     Args:
         frames: the rocking scan's counts (J, N, N), centred, angle J // 2 at the Bragg peak.
-        modulator: the calibrated modulator's transmission under the window (N, N).
+        modulator: the calibrated modulator's transmission under the window, (N, N) or, sampled u
+            times finer, (u N, u N).
         geometry: the BCMI geometry.
         support: the support guess (J, N, N), placed in x'-y' (see :mod:`.support_guess`).
         recipe: the CDI engine's recipe string (ER, HIO, RAAR). The default succeeded in 12 of
@@ -243,8 +260,8 @@ def phase_bcmi(
     free = data.free_pixels(settings.phasing.free_fraction, rng)
     fit = data.measured & ~free
     shift = np.fft.ifftshift
-    amplitude = be.asarray(shift(np.sqrt(data.intensity), axes=(1, 2)), dtype=np.float32)
-    fit_d = be.asarray(shift(fit, axes=(1, 2)))
+    amplitude = model.measurable(be.asarray(shift(np.sqrt(data.intensity), axes=(1, 2)), dtype=np.float32))
+    fit_d = model.measurable(be.asarray(shift(fit, axes=(1, 2))))
     support_d = be.asarray(support)
     rho = be.asarray((np.exp(2j * np.pi * rng.random(data.shape)) * support).astype(np.complex64))
     drift = np.zeros((data.shape[0], 2))

@@ -40,9 +40,10 @@ class CalibratedModulator:
         transmission: the reconstructed modulator (Y, X), complex.
         illumination: the calibration scan's summed probe intensity on the same grid.
         origin_px: (y, x) pixel of ``transmission`` under the scan's position (0, 0).
-        pixel_m: its pixel (m).
+        pixel_m: the calibration frames' conjugate pixel (m).
         d1_m: the sample-to-modulator distance it retrieved (m).
         raw_uid: the calibration run's uid.
+        upsample: ``transmission``'s pixels per ``pixel_m``.
     """
 
     transmission: npt.NDArray[np.complex64]
@@ -51,9 +52,10 @@ class CalibratedModulator:
     pixel_m: float
     d1_m: float
     raw_uid: str
+    upsample: int = 1
 
     def window(self, position_m: npt.ArrayLike, geometry: BcmiGeometry) -> npt.NDArray[np.complex64]:
-        """The N x N modulator under the frames with the modulator at ``position_m`` (y, x) m.
+        """The modulator under the frames with the modulator at ``position_m`` (y, x) m: u N x u N.
 
         Raises:
             ValueError: the calibration's pixel is not the geometry's (another energy or frame size),
@@ -67,8 +69,10 @@ class CalibratedModulator:
                 f"frames) a {geometry.pixel_m * 1e9:.3f} nm one ({100 * mismatch:+.2f}%, allowed "
                 f"{100 * PIXEL_TOLERANCE:.1f}%): calibrate the modulator at this energy with this detector"
             )
-        corner = window_corner_px(position_m, self.origin_px, self.pixel_m)
-        return modulator_window(self.transmission, self.illumination, corner, geometry.frame_px)
+        corner = window_corner_px(position_m, self.origin_px, self.pixel_m / self.upsample)
+        return modulator_window(
+            self.transmission, self.illumination, corner, geometry.frame_px, upsample=self.upsample
+        )
 
 
 @dataclass(frozen=True)

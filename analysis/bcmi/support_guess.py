@@ -75,7 +75,7 @@ def support_guess(
 
     Args:
         frames: the BCMI rocking scan (J, N, N), centred.
-        modulator: the modulator's transmission under the window (N, N).
+        modulator: the modulator's transmission under the window, (N, N) or (u N, u N).
         geometry: the BCMI geometry.
         window_px: side of the loose square (centred) that the central frame is phased in;
             default 3 N / 8 (the crystal and its drift must lie inside).

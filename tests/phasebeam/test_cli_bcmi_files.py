@@ -59,6 +59,9 @@ def test_ptycho_writes_the_calibration_with_positions_from_a_text_file(simulated
         assert f["probe"].shape == (64, 64)
         assert f["positions_m"].shape == positions.shape
         assert f["modulator"].shape == f["illumination"].shape
+        # The modulator twice as finely sampled as the frames' conjugate pixel, by default.
+        assert f.attrs["upsample"] == 2
+        assert all(side % 2 == 0 for side in f["modulator"].shape)
         assert len(f["error_history"]) == 3
         # lambda d2 / (N p), from the input's attributes
         assert f.attrs["pixel_m"] == pytest.approx(
@@ -82,7 +85,8 @@ def test_bcmi_cuts_a_calibration_at_the_modulator_position(simulated, tmp_path, 
         capsys.readouterr().err
     )
     assert main([*argv, *quick, "--modulator-position-m", "0", "5e-6"]) == 2
-    assert "puts the 64 x 64 window outside the reconstructed modulator" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "puts the 128 x 128 window (64 frame pixels of 2 x 2 modulator pixels) outside" in error
     assert main([*argv, *quick, "--modulator-position-m", "0", "0"]) == 0
     with h5py.File(out) as f:
         assert f["object"].shape == rocking.shape
