@@ -168,7 +168,10 @@ class ModulatorCalibrationLive:
                 np.stack(self.frames),
                 np.array(self.positions_m),
                 self.pixel_m(),
-                settings=PtychoSettings(epochs=self.run_settings.preview_epochs, position_start_epoch=-1),
+                # A preview only shows the scan's progress: the conjugate pixel is enough.
+                settings=PtychoSettings(
+                    epochs=self.run_settings.preview_epochs, position_start_epoch=-1, upsample=1
+                ),
                 seed=self.run_settings.seed,
             )
 

@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--crystals", type=int, default=1, help="bcmi: crystals per phase range, of varied shape and strain"
     )
+    demo.add_argument(
+        "--upsample",
+        type=int,
+        default=2,
+        help="bcmi: modulator pixels per frame-conjugate pixel in the calibration and BCMI (default 2)",
+    )
     demo.add_argument("--out", help="bcmi: output folder for summary.json and the figure")
     demo.add_argument(
         "--backend", default="numpy", choices=["numpy", "cupy", "auto"], help="bcmi: array backend"
@@ -154,7 +160,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("demo bcmi needs --out DIR")
         try:
             run_bcmi_demo(
-                Path(args.out), tuple(args.phase_range), args.runs, args.crystals, args.seed, args.backend
+                Path(args.out),
+                tuple(args.phase_range),
+                args.runs,
+                args.crystals,
+                args.seed,
+                args.backend,
+                upsample=args.upsample,
             )
         except ValueError as exc:
             parser.error(str(exc))

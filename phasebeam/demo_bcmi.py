@@ -376,6 +376,8 @@ def run_bcmi_demo(
         raise ValueError(f"runs must be >= 2 (the FSC compares the two best), got {runs}")
     if crystals < 1:
         raise ValueError(f"crystals must be >= 1, got {crystals}")
+    if not (isinstance(upsample, int) and 1 <= upsample <= 8):
+        raise ValueError(f"upsample must be an integer in [1, 8], got {upsample}")
     if not phase_ranges or any(not 0 < p <= 20 for p in phase_ranges):
         raise ValueError(f"phase ranges must be in (0, 20] rad, got {phase_ranges}")
     t0 = time.monotonic()

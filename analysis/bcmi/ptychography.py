@@ -40,8 +40,10 @@ class PtychoSettings:
         probe_start_epoch: first epoch that updates the probe (the object settles first).
         position_start_epoch: first epoch that corrects the positions (-1: never).
         max_position_step_px: largest correction of one position in one epoch (pixels).
-        upsample: modulator pixels per frame-conjugate pixel (1, or 2 to represent the modulator
-            exactly in the band the detector sees; each epoch then costs about 4 times more).
+        upsample: modulator pixels per frame-conjugate pixel: 2 represents the modulator exactly
+            in the band the detector sees; 1, the conjugate pixel, only its per-pixel average (an
+            epoch costs about 3x less on 2 CPU cores: 22 s against 57-70 s for 80 epochs of 145
+            positions).
     """
 
     epochs: int = 150
@@ -50,7 +52,7 @@ class PtychoSettings:
     probe_start_epoch: int = 2
     position_start_epoch: int = 40
     max_position_step_px: float = 0.3
-    upsample: int = 1
+    upsample: int = 2
 
     def __post_init__(self) -> None:
         if not (isinstance(self.upsample, int) and 1 <= self.upsample <= 8):

@@ -176,6 +176,17 @@ class BcmiModel:
         return np.fft.fftshift(amplitude**2, axes=(1, 2)).astype(np.float32)
 
 
+def neighbour_median(drift_px: npt.NDArray, neighbours: int) -> npt.NDArray[np.float64]:
+    """Per angle, the median (y, x) drift of the ``neighbours`` nearest angles on each side
+    (fewer at the ends), the angle itself left out."""
+    count = len(drift_px)
+    medians = np.empty((count, 2))
+    for j in range(count):
+        around = [k for k in range(max(0, j - neighbours), min(count, j + neighbours + 1)) if k != j]
+        medians[j] = np.median(np.asarray(drift_px)[around], axis=0)
+    return medians
+
+
 def refine_drift(
     model: BcmiModel,
     rho,
@@ -183,6 +194,7 @@ def refine_drift(
     amplitude,
     fit,
     steps_px: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125, 0.0625),
+    neighbours: int = 2,
 ) -> npt.NDArray[np.float64]:
     """Each angle's drift moved to lower the misfit of its frame, by a pattern search.
 
@@ -195,17 +207,43 @@ def refine_drift(
     One call moves a drift by at most the sum of ``steps_px``. A shift common to all angles
     belongs to the object, so the angles' median drift is removed (the median, so that one angle
     caught in a local minimum does not move the others).
+
+    Such a local search can settle in a side minimum while the object is still poor, and the
+    weakest angle, at the end of the rocking curve, did: 6.2-6.6 px off in 2 of 3 runs on a 7 rad
+    crystal, where the true drift was the global minimum of the final misfit but its basin was
+    narrower than 1.6 px. A drift moves little from one angle to the next, so wherever the median
+    drift of an angle's ``neighbours`` nearest angles on each side lies more than 1 px from its
+    own, the search is run again from that median, and the better of the two kept.
     """
     xp = model.be.xp
     spectra = model.projection_spectra(rho)
 
-    def misfit(candidate: npt.NDArray) -> npt.NDArray[np.float64]:
-        psi = model.detector(spectra * model.shift_ramp(candidate))
-        return model.be.asnumpy(xp.sum(((xp.abs(psi) - amplitude) ** 2) * fit, axis=(1, 2))).astype(
-            np.float64
-        )
+    def misfit_of(angles):
+        sub_spectra, sub_amplitude, sub_fit = spectra[angles], amplitude[angles], fit[angles]
 
-    current = np.array(drift_px, dtype=np.float64)
+        def misfit(candidate: npt.NDArray) -> npt.NDArray[np.float64]:
+            psi = model.detector(sub_spectra * model.shift_ramp(candidate))
+            squares = ((xp.abs(psi) - sub_amplitude) ** 2) * sub_fit
+            return model.be.asnumpy(xp.sum(squares, axis=(1, 2))).astype(np.float64)
+
+        return misfit
+
+    current, best = _pattern_search(misfit_of(slice(None)), np.array(drift_px, dtype=np.float64), steps_px)
+    if neighbours > 0 and len(current) > 1:
+        around = neighbour_median(current, neighbours)
+        far = np.nonzero(np.hypot(*(around - current).T) > 1.0)[0]
+        if far.size:
+            other, cost = _pattern_search(misfit_of(model.be.asarray(far)), around[far], steps_px)
+            better = cost < best[far]
+            current[far[better]] = other[better]
+    return current - np.median(current, axis=0)
+
+
+def _pattern_search(
+    misfit, start: npt.NDArray[np.float64], steps_px: tuple[float, ...]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per angle, +-h along y then x kept where ``misfit`` drops, h over ``steps_px``."""
+    current = start.copy()
     best = misfit(current)
     for h in steps_px:
         for axis in (0, 1):
@@ -216,7 +254,7 @@ def refine_drift(
                 better = cost < best
                 current[better] = trial[better]
                 best[better] = cost[better]
-    return current - np.median(current, axis=0)
+    return current, best
 
 
 def phase_bcmi(

@@ -17,6 +17,10 @@ from phasebeam.cli import main
             r"phase ranges must be in \(0, 20\] rad, got \(0.0,\)",
         ),
         (["demo", "bcmi", "--out", "x", "--crystals", "0"], "crystals must be >= 1, got 0"),
+        (
+            ["demo", "bcmi", "--out", "x", "--upsample", "0"],
+            r"upsample must be an integer in \[1, 8\], got 0",
+        ),
     ],
 )
 def test_bad_demo_arguments_are_refused_with_the_parameter_named(
