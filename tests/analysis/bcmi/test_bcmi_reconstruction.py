@@ -8,7 +8,9 @@ from phasebeam.analysis.bcmi.geometry import BcmiGeometry
 from phasebeam.analysis.bcmi.reconstruction import (
     BcmiModel,
     back_projection,
+    neighbour_median,
     phase_bcmi,
+    refine_drift,
     rocking_projections,
 )
 from phasebeam.analysis.bcmi.support_guess import support_guess, thickness_from_autocorrelation
@@ -113,3 +115,29 @@ def test_bcmi_with_a_guessed_support_retrieves_the_crystal_and_its_drift(low_str
     error = result.drift_px - imposed
     error -= error.mean(axis=0)  # a common shift belongs to the object
     assert np.sqrt(np.mean(np.sum(error**2, axis=1))) < 0.5
+
+
+def test_neighbour_median_leaves_the_angle_out_and_takes_fewer_at_the_ends():
+    drift = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [30.0, 0.0], [4.0, 0.0]])
+    medians = neighbour_median(drift, 2)
+    assert medians[3] == pytest.approx([2.0, 0.0])  # median of 1, 2, 4: its own 30 left out
+    assert medians[0] == pytest.approx([1.5, 0.0])  # only angles 1 and 2
+    assert medians[4] == pytest.approx([16.0, 0.0])  # angles 2 and 3
+
+
+def test_an_angle_far_from_its_true_drift_is_brought_back_through_its_neighbours(low_strain):
+    crystal, frames, _ = low_strain
+    window = make_modulator((200, 200), GEOMETRY.pixel_m, GEOMETRY.energy_ev, 300e-9, seed=3).band_limited(
+        (36, 37), 128, 2
+    )
+    be = get_backend("numpy")
+    model = BcmiModel(window, GEOMETRY, be)
+    amplitude = model.measurable(np.fft.ifftshift(np.sqrt(frames.bcmi), axes=(1, 2)).astype(np.float32))
+    fit = model.measurable(np.ones(frames.bcmi.shape, dtype=bool))
+    truth = frames.drift_px - np.median(frames.drift_px, axis=0)
+    start = truth.copy()
+    start[-1] += (6.0, 1.5)  # the weakest angle, where a local search got stuck in runs
+    local_only = refine_drift(model, crystal.obj, start, amplitude, fit, neighbours=0)
+    assert np.hypot(*(local_only[-1] - truth[-1])) > 3.0  # one call moves at most 1.94 px
+    refined = refine_drift(model, crystal.obj, start, amplitude, fit)
+    assert np.hypot(*(refined[-1] - truth[-1])) < 0.2
