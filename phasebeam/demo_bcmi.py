@@ -34,6 +34,7 @@ from phasebeam.analysis.bcmi.calibration import (
     retrieve_d1,
     window_corner_px,
 )
+from phasebeam.analysis.bcmi.fine_grid import check_upsample
 from phasebeam.analysis.bcmi.geometry import BcmiGeometry
 from phasebeam.analysis.bcmi.modulator import modulator_phase_shift
 from phasebeam.analysis.bcmi.ptychography import PtychoSettings, reconstruct_ptycho
@@ -376,8 +377,7 @@ def run_bcmi_demo(
         raise ValueError(f"runs must be >= 2 (the FSC compares the two best), got {runs}")
     if crystals < 1:
         raise ValueError(f"crystals must be >= 1, got {crystals}")
-    if not (isinstance(upsample, int) and 1 <= upsample <= 8):
-        raise ValueError(f"upsample must be an integer in [1, 8], got {upsample}")
+    check_upsample(upsample)
     if not phase_ranges or any(not 0 < p <= 20 for p in phase_ranges):
         raise ValueError(f"phase ranges must be in (0, 20] rad, got {phase_ranges}")
     t0 = time.monotonic()

@@ -18,6 +18,7 @@ from scipy.optimize import minimize_scalar
 
 from ..backend import Backend
 from ..cdi.engine import ProgressCallback
+from .fine_grid import check_upsample
 from .propagation import angular_spectrum_transfer, propagate
 from .ptychography import PtychoResult, PtychoSettings, reconstruct_ptycho
 
@@ -176,8 +177,7 @@ def modulator_window(
     low_amplitude, high_amplitude = amplitude_range
     if not 0 < low_amplitude < 1 < high_amplitude:
         raise ValueError(f"amplitude_range must satisfy 0 < low < 1 < high, got {amplitude_range}")
-    if not (isinstance(upsample, int) and 1 <= upsample <= 8):
-        raise ValueError(f"upsample must be an integer in [1, 8], got {upsample}")
+    check_upsample(upsample)
     side = frame_px * upsample
     levels = modulator_levels(transmission, illumination, lit_fraction)
     flat = remove_phase_ramp(transmission, well_lit(illumination, lit_fraction)) / levels.open_level

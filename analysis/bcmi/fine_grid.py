@@ -20,6 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def check_upsample(upsample: int) -> None:
+    """Raise unless ``upsample`` (fine pixels per computational pixel) is an integer in [1, 8]."""
+    if not (isinstance(upsample, int) and 1 <= upsample <= 8):
+        raise ValueError(f"upsample must be an integer in [1, 8], got {upsample}")
+
+
 class FineGrid:
     """Index maps between an N x N band and an (u N) x (u N) grid, on a backend's arrays.
 
@@ -30,8 +36,7 @@ class FineGrid:
     """
 
     def __init__(self, n: int, upsample: int, xp) -> None:
-        if not (isinstance(upsample, int) and 1 <= upsample <= 8):
-            raise ValueError(f"upsample must be an integer in [1, 8], got {upsample}")
+        check_upsample(upsample)
         self.n = n
         self.upsample = upsample
         self.side = n * upsample

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from ..backend import Backend, get_backend
 from ..cdi.engine import ProgressCallback
-from .fine_grid import FineGrid
+from .fine_grid import FineGrid, check_upsample
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,7 @@ class PtychoSettings:
     upsample: int = 2
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.upsample, int) and 1 <= self.upsample <= 8):
-            raise ValueError(f"upsample must be an integer in [1, 8], got {self.upsample}")
+        check_upsample(self.upsample)
 
 
 @dataclass(frozen=True)
