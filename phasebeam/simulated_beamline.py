@@ -9,6 +9,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -35,8 +36,9 @@ class SimulatedBeamline(contextlib.AbstractContextManager):
     def __init__(self, seed: int = 0, start_timeout_s: float = 60.0) -> None:
         self.seed = seed
         self.start_timeout_s = start_timeout_s
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.addresses: dict[str, str] = {}
+        self._drainer: threading.Thread | None = None
 
     def start(self) -> dict[str, str]:
         # -P: never let a ./phasebeam folder in the working directory shadow the installed package.
@@ -45,33 +47,55 @@ class SimulatedBeamline(contextlib.AbstractContextManager):
             command,
             stdout=subprocess.PIPE,
             stderr=None,
-            text=True,
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert self.process.stdout is not None
+        stdout_fd = self.process.stdout.fileno()
+        try:
+            self.addresses = self._read_addresses(stdout_fd)
+        except BaseException:
+            self.stop()
+            raise
+        # The servers go on writing to the pipe (Tango's own messages); a full pipe would block them.
+        self._drainer = threading.Thread(target=self._drain, args=(stdout_fd,), daemon=True)
+        self._drainer.start()
+        return self.addresses
+
+    def _read_addresses(self, fd: int) -> dict[str, str]:
+        # Raw reads, never a buffered readline: a readline that took in two lines at once (Tango's
+        # "Ready to accept request" and the address map) leaves the second in its buffer, where
+        # select() cannot see it, and the start waits out its timeout (seen on a loaded 2-core CI).
         selector = selectors.DefaultSelector()
-        selector.register(self.process.stdout, selectors.EVENT_READ)
+        selector.register(fd, selectors.EVENT_READ)
         deadline = time.monotonic() + self.start_timeout_s
+        pending = b""
         try:
             while (remaining := deadline - time.monotonic()) > 0:
                 if not selector.select(timeout=remaining):
                     break
-                line = self.process.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    assert self.process is not None
                     raise SimulatedBeamlineError(
                         f"simulated beamline exited with code {self.process.wait()} before it was ready"
                     )
-                if line.startswith("{"):
-                    # The Tango servers' own "Ready to accept request" can land on the same line.
-                    self.addresses, _ = json.JSONDecoder().raw_decode(line)
-                    return self.addresses
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    # Tango's own messages can land on the same line, before or after the map.
+                    start = line.find(b'{"')
+                    if start >= 0:
+                        addresses, _ = json.JSONDecoder().raw_decode(line[start:].decode())
+                        return addresses
             raise SimulatedBeamlineError(f"simulated beamline not ready within {self.start_timeout_s} s")
-        except BaseException:
-            self.stop()
-            raise
         finally:
             selector.close()
+
+    @staticmethod
+    def _drain(fd: int) -> None:
+        with contextlib.suppress(OSError):
+            while os.read(fd, 1 << 16):
+                pass
 
     def stop(self) -> None:
         if self.process is None:
@@ -83,6 +107,9 @@ class SimulatedBeamline(contextlib.AbstractContextManager):
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)  # EOF once the servers have exited
+            self._drainer = None
         if self.process.stdout:
             self.process.stdout.close()
         self.process = None
