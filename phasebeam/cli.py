@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
+    # matplotlib 3.11 warns once per mathtext font it replaces with DejaVu Sans (21 lines on each
+    # `phasebeam demo`); the figures are complete without them.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     if args.command == "sim" and args.sim_command == "start":
         return _sim_start(args.seed)
     if args.command == "demo" and args.method == "bcmi":
